@@ -1,0 +1,1 @@
+"""Activity definitions: thin classes that call connectors and the store, nothing else."""

@@ -1,0 +1,1 @@
+"""Vendor connectors and the machinery they share. Knows nothing of Temporal or the store."""

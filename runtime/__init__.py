@@ -1,0 +1,1 @@
+"""Process-wide plumbing: settings, the key ring, the Temporal client factory, logging."""

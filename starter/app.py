@@ -1,0 +1,71 @@
+"""The FastAPI application: wiring, lifespan, error answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from runtime.keyring import KeyRing, keyring_from_settings
+from runtime.settings import Settings, get_settings
+from starter.deps import AppState
+from starter.routes import catalogue, integrations, records, syncs
+from starter.temporal_gateway import TemporalGateway, TemporalUnavailable
+from store.records import InvalidCursor
+from store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, keyring: KeyRing | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    ring = keyring or keyring_from_settings(
+        settings.encryption_keys, settings.encryption_active_key, settings.var_dir
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await Store.open(settings.resolved_database_url(), ring)
+        gateway = TemporalGateway(
+            settings.temporal_address,
+            settings.temporal_namespace,
+            settings.temporal_task_queue,
+            ring,
+        )
+        app.state.services = AppState(settings=settings, store=store, temporal=gateway)
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(
+        title="Integrations worker API",
+        version="0.1.0",
+        description="Register integrations, test them, trigger syncs, read synced records.",
+        lifespan=lifespan,
+    )
+    app.include_router(catalogue.router)
+    app.include_router(integrations.router)
+    app.include_router(syncs.router)
+    app.include_router(records.router)
+
+    @app.exception_handler(TemporalUnavailable)
+    async def temporal_down(_: Request, exc: TemporalUnavailable) -> JSONResponse:
+        log.warning("temporal unavailable: %s", exc)
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(InvalidCursor)
+    async def bad_cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
+        return JSONResponse(
+            {"detail": [{"loc": ["query", "cursor"], "msg": str(exc), "type": "value_error"}]},
+            status_code=422,
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,181 @@
+"""Integrations: create, list, read, change, disconnect, test the connection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.exceptions import RequestValidationError
+
+from connectors.registry import CATALOGUE, available_type_ids
+from starter.deps import CurrentIntegration, CurrentTenant, State
+from starter.schemas import (
+    CREDENTIAL_FIELDS,
+    IntegrationCreate,
+    IntegrationOut,
+    IntegrationPatch,
+    TestConnectionOut,
+)
+from store.audit import AuditEntry
+from store.integrations import Integration
+
+router = APIRouter(prefix="/api/tenants/{tenant_slug}/integrations", tags=["integrations"])
+
+
+def integration_out(i: Integration) -> IntegrationOut:
+    return IntegrationOut(
+        id=i.id,
+        integration_type=i.integration_type,
+        name=i.name,
+        description=i.description,
+        config=i.config,
+        api_base_url=i.api_base_url,
+        status=i.status,
+        credentials_set=i.credential_names,
+        sync_frequency_minutes=i.sync_frequency_minutes,
+        last_sync_at=i.last_sync_at,
+        last_sync_status=i.last_sync_status,
+        created_at=i.created_at,
+        updated_at=i.updated_at,
+    )
+
+
+def _invalid(field: str, msg: str, value: Any = None) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ["body", field], "msg": msg, "type": "value_error", "input": value}]
+    )
+
+
+def _check_type(type_id: str) -> None:
+    entry = CATALOGUE.get(type_id)
+    if entry is None:
+        raise _invalid(
+            "integration_type",
+            f"unknown integration_type {type_id!r}; valid types: {', '.join(CATALOGUE)}",
+            type_id,
+        )
+    if entry.status != "available":
+        raise _invalid(
+            "integration_type",
+            f"integration_type {type_id!r} is planned but not available yet; "
+            f"available types: {', '.join(available_type_ids())}",
+            type_id,
+        )
+
+
+def _check_credentials(type_id: str, creds: dict[str, str]) -> None:
+    for field in CATALOGUE[type_id].spec.credential_fields:
+        if field.required and not creds.get(field.name):
+            raise _invalid(field.name, f"{type_id} requires {field.name} ({field.label})")
+
+
+@router.post("/", status_code=201)
+async def create_integration(
+    body: IntegrationCreate, tenant: CurrentTenant, state: State
+) -> IntegrationOut:
+    _check_type(body.integration_type)
+    creds = body.credentials()
+    _check_credentials(body.integration_type, creds)
+    spec = CATALOGUE[body.integration_type].spec
+    base_url = str(body.api_base_url) if body.api_base_url else spec.default_base_url
+    if not base_url:
+        raise _invalid("api_base_url", f"{body.integration_type} requires api_base_url")
+    integration = await state.store.integrations.create(
+        tenant_id=tenant.id,
+        integration_type=body.integration_type,
+        name=body.name,
+        description=body.description,
+        config=body.config,
+        api_base_url=base_url.rstrip("/"),
+        credentials=creds,
+        sync_frequency_minutes=body.sync_frequency_minutes,
+    )
+    await state.store.audit.write(
+        AuditEntry(
+            action="create",
+            status="success",
+            message=f"Created {spec.display_name} integration {body.name!r}",
+            tenant_id=tenant.id,
+            integration_id=integration.id,
+        )
+    )
+    return integration_out(integration)
+
+
+@router.get("/")
+async def list_integrations(tenant: CurrentTenant, state: State) -> list[IntegrationOut]:
+    return [integration_out(i) for i in await state.store.integrations.list(tenant.id)]
+
+
+@router.get("/{integration_id}/")
+async def get_integration(integration: CurrentIntegration) -> IntegrationOut:
+    return integration_out(integration)
+
+
+@router.patch("/{integration_id}/")
+async def patch_integration(
+    body: IntegrationPatch, integration: CurrentIntegration, state: State
+) -> IntegrationOut:
+    given = body.model_dump(exclude_unset=True)
+    creds = {k: given.pop(k) for k in list(given) if k in CREDENTIAL_FIELDS}
+    if "api_base_url" in given:
+        if given["api_base_url"] is None:
+            raise _invalid("api_base_url", "api_base_url cannot be removed")
+        given["api_base_url"] = str(given["api_base_url"]).rstrip("/")
+    for key in ("name", "config"):
+        if key in given and given[key] is None:
+            raise _invalid(key, f"{key} cannot be null")
+    after = set(integration.credential_names)
+    after |= {k for k, v in creds.items() if v is not None}
+    after -= {k for k, v in creds.items() if v is None}
+    _check_credentials(integration.integration_type, dict.fromkeys(after, "set"))
+    updated = await state.store.integrations.update(
+        integration.id, fields=given, credentials=creds or None
+    )
+    assert updated is not None
+    changed = sorted([*given, *creds])
+    await state.store.audit.write(
+        AuditEntry(
+            action="update",
+            status="success",
+            message=f"Changed {', '.join(changed) or 'nothing'}",
+            tenant_id=integration.tenant_id,
+            integration_id=integration.id,
+        )
+    )
+    return integration_out(updated)
+
+
+@router.delete("/{integration_id}/", status_code=204)
+async def delete_integration(
+    integration: CurrentIntegration, tenant: CurrentTenant, state: State
+) -> Response:
+    await state.temporal.cancel_workflows(tenant.slug, integration.id)
+    await state.store.integrations.disconnect(integration.id)
+    purged = await state.store.records.purge(integration.id)
+    await state.store.audit.write(
+        AuditEntry(
+            action="delete",
+            status="success",
+            message=f"Disconnected; credentials deleted, {purged} records purged",
+            tenant_id=tenant.id,
+            integration_id=integration.id,
+        )
+    )
+    return Response(status_code=204)
+
+
+@router.post("/{integration_id}/test_connection/")
+async def test_connection(
+    integration: CurrentIntegration, tenant: CurrentTenant, state: State
+) -> TestConnectionOut:
+    result = await state.temporal.test_connection(tenant.slug, integration)
+    spec = CATALOGUE[integration.integration_type].spec
+    details = {
+        **result.details,
+        "integration_type": integration.integration_type,
+        "integration_name": spec.display_name,
+        "tested_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
+    return TestConnectionOut(success=result.success, message=result.message, details=details)

@@ -1,0 +1,110 @@
+"""The starter's one Temporal client, connected lazily and shared by every request.
+
+If Temporal is unreachable the gateway raises `TemporalUnavailable`, which the API answers
+with 503 (the caller retries); it reconnects on the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from datetime import timedelta
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from activities.models import ConnectionTestResult, SyncInput, SyncResult, TestConnectionInput
+from runtime.keyring import KeyRing
+from runtime.search_attributes import for_integration
+from runtime.temporal import connect
+from store.integrations import Integration
+from workflows.connection_test import ConnectionTestWorkflow
+from workflows.sync import SyncWorkflow, workflow_id_for
+
+log = logging.getLogger(__name__)
+
+_TEST_TIMEOUT = timedelta(seconds=60)
+
+
+class TemporalUnavailable(Exception):
+    pass
+
+
+class TemporalGateway:
+    def __init__(self, address: str, namespace: str, task_queue: str, keyring: KeyRing) -> None:
+        self.address = address
+        self.namespace = namespace
+        self.task_queue = task_queue
+        self.keyring = keyring
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        if self._client is not None:
+            return self._client
+        async with self._lock:
+            if self._client is None:
+                try:
+                    self._client = await asyncio.wait_for(
+                        connect(self.address, self.namespace, self.keyring), timeout=10
+                    )
+                except Exception as exc:
+                    raise TemporalUnavailable(
+                        f"Temporal at {self.address} is unreachable: {type(exc).__name__}"
+                    ) from None
+        return self._client
+
+    async def start_sync(
+        self, tenant_slug: str, integration: Integration, sync_input: SyncInput
+    ) -> tuple[WorkflowHandle[SyncWorkflow, SyncResult], bool]:
+        """Start the integration's sync, or join the one running. Returns (handle, joined)."""
+        client = await self.client()
+        workflow_id = workflow_id_for(tenant_slug, integration.id)
+        try:
+            running = await client.get_workflow_handle(workflow_id).describe()
+            joined = running.status == WorkflowExecutionStatus.RUNNING
+        except RPCError:
+            joined = False
+        try:
+            handle = await client.start_workflow(
+                SyncWorkflow.run,
+                sync_input,
+                id=workflow_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                search_attributes=for_integration(
+                    tenant_slug, integration.integration_type, integration.id
+                ),
+                static_summary=f"{sync_input.mode} sync of {integration.name}",
+            )
+        except RPCError as exc:
+            raise TemporalUnavailable(f"Temporal refused the start: {exc.message}") from None
+        return handle, joined
+
+    async def test_connection(
+        self, tenant_slug: str, integration: Integration
+    ) -> ConnectionTestResult:
+        client = await self.client()
+        try:
+            return await client.execute_workflow(
+                ConnectionTestWorkflow.run,
+                TestConnectionInput(integration_id=integration.id),
+                id=f"test:{tenant_slug}:{integration.id}:{uuid.uuid4().hex[:8]}",
+                task_queue=self.task_queue,
+                search_attributes=for_integration(
+                    tenant_slug, integration.integration_type, integration.id
+                ),
+                execution_timeout=_TEST_TIMEOUT,
+            )
+        except RPCError as exc:
+            raise TemporalUnavailable(f"Temporal refused the start: {exc.message}") from None
+
+    async def cancel_workflows(self, tenant_slug: str, integration_id: str) -> None:
+        """Cancel the integration's running sync (used when it is disconnected)."""
+        client = await self.client()
+        handle = client.get_workflow_handle(workflow_id_for(tenant_slug, integration_id))
+        with contextlib.suppress(RPCError):  # nothing running
+            await handle.cancel()

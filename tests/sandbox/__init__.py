@@ -1,0 +1,1 @@
+"""Tests of the vendor emulators (sandbox/), over real HTTP on loopback."""

@@ -1,0 +1,1 @@
+"""Deterministic workflow code only. Keep this file import-free (the sandbox re-imports it)."""
