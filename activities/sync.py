@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
@@ -33,7 +33,7 @@ from activities.models import (
     TestConnectionInput,
 )
 from connectors import registry
-from connectors.base import Connector, ConnectorContext, ReadRequest, VendorCall
+from connectors.base import Connector, ConnectorContext, Page, ReadRequest, VendorCall
 from connectors.errors import VendorError
 from store.audit import AuditEntry
 from store.integrations import Integration
@@ -152,8 +152,11 @@ class IntegrationActivities:
         stats = state.stats
         heartbeat = _Heartbeater(state.cursor)
         try:
-            async with heartbeat.running():
-                async for page in connector.read(request):
+            async with (
+                heartbeat.running(),
+                contextlib.aclosing(read_ahead(connector.read(request))) as pages,
+            ):
+                async for page in pages:
                     stats = await syncs.commit_page(
                         tenant_id=integration.tenant_id,
                         integration_id=integration.id,
@@ -275,6 +278,32 @@ class IntegrationActivities:
             )
         )
         return ConnectionTestResult(success=result_success, message=message, details=details)
+
+
+async def read_ahead(pages: AsyncIterator[Page]) -> AsyncGenerator[Page, None]:
+    """Fetch page n+1 from the vendor while page n is being committed.
+
+    Pages are still handed out strictly in order, so the resume cursor semantics are those of
+    the plain stream; a prefetched page that is never consumed (failure, cancellation) is
+    simply dropped and will be read again by the next attempt.
+    """
+    upcoming: asyncio.Future[Page] = asyncio.ensure_future(anext(pages))
+    try:
+        while True:
+            try:
+                page = await upcoming
+            except StopAsyncIteration:
+                return
+            upcoming = asyncio.ensure_future(anext(pages))
+            yield page
+    finally:
+        if not upcoming.done():
+            upcoming.cancel()
+        with contextlib.suppress(BaseException):
+            await upcoming
+        aclose = getattr(pages, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 class _Heartbeater:

@@ -13,6 +13,8 @@ import argparse
 import asyncio
 import resource
 import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +31,6 @@ from connectors.base import ConnectorContext, ReadRequest
 from runtime.keyring import KeyRing
 from runtime.search_attributes import ALL_KEYS
 from runtime.temporal import data_converter
-from sandbox.server import SandboxServer
 from starter.temporal_gateway import TemporalGateway
 from store.store import Store
 from worker import build_worker
@@ -38,6 +39,38 @@ VENDORS = {
     "stripe": ("customers", "sk_test_sandbox_key", "access_token"),
     "moodle": ("enrolments", "sandbox-moodle-token", "api_key"),
 }
+
+
+def start_sandbox(vendor: str, size: int) -> tuple[str, subprocess.Popen[bytes]]:
+    """The sandbox in its own process (as a vendor would be), rate limit off."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--port",
+            str(port),
+            "--seed",
+            "99",
+            f"--{vendor}-size",
+            str(size),
+            "--stripe-rate-limit",
+            "0",
+            "--log-level",
+            "warning",
+        ]
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return f"http://127.0.0.1:{port}", proc
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the sandbox did not start")
 
 
 async def baseline(
@@ -59,12 +92,8 @@ async def run(size: int, vendor: str, backend_url: str | None, page: int) -> Non
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
     keyring = KeyRing.parse(KeyRing.generate_spec("bench"))
     db_url = backend_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-    sandbox = SandboxServer(port=0).start()
-    state = getattr(sandbox.state, vendor)
-    state.configure(seed=99, size=size)
-    if hasattr(state, "rate_limit_per_second"):
-        state.rate_limit_per_second = 0  # measure our cost, not the vendor's quota
-    base_url = f"{sandbox.url}/{vendor}"
+    sandbox_url, sandbox = start_sandbox(vendor, size)
+    base_url = f"{sandbox_url}/{vendor}"
     creds = {cred_name: secret}
 
     n_base, t_base = await baseline(base_url, vendor, creds, page)
@@ -122,29 +151,27 @@ async def run(size: int, vendor: str, backend_url: str | None, page: int) -> Non
             t_resync = time.perf_counter() - started
     await store.close()
     await env.shutdown()
-    sandbox.stop()
+    sandbox.terminate()
+    sandbox.wait()
     shutil.rmtree(tmp, ignore_errors=True)
 
     n_sync = result.stats["added"]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     backend = "postgresql" if backend_url else "sqlite"
     print(f"{vendor} {resource_name}: {size} requested, page size {page}, store {backend}")
-    print(
-        f"  baseline connector read : {n_base:>8} records {t_base:7.2f}s {n_base / t_base:9.0f} rec/s"
-    )
-    print(
-        f"  first sync (all new)    : {n_sync:>8} records {t_sync:7.2f}s {n_sync / t_sync:9.0f} rec/s"
-    )
-    n_re = result2.stats["unchanged"]
-    print(
-        f"  re-sync (all unchanged) : {n_re:>8} records {t_resync:7.2f}s {n_re / t_resync:9.0f} rec/s"
-    )
+    _line("baseline connector read", n_base, t_base)
+    _line("first sync (all new)", n_sync, t_sync)
+    _line("re-sync (all unchanged)", result2.stats["unchanged"], t_resync)
     print(f"  ratio first sync / baseline : {t_sync / t_base:5.2f}x the time of the bare read")
     print(f"  ratio re-sync / baseline    : {t_resync / t_base:5.2f}x")
     print(
         f"  vendor calls {result.stats['api_calls']}, pages {result.stats['pages']}, "
         f"peak RSS of this process {rss_mb:.0f} MiB"
     )
+
+
+def _line(label: str, count: int, seconds: float) -> None:
+    print(f"  {label:24}: {count:>8} records {seconds:7.2f}s {count / seconds:9.0f} rec/s")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ import httpx
 
 from connectors.base import AuditSink, VendorCall
 from connectors.errors import (
+    ConnectorConfigError,
     VendorAuthError,
     VendorError,
     VendorMalformedResponse,
@@ -141,15 +142,20 @@ class VendorHttp:
     ) -> httpx.Response:
         """Send one request and audit it. Transport failures become `VendorUnavailable`;
         HTTP statuses are returned as they are (see `request_json` for classification)."""
-        request = self.client.build_request(
-            method,
-            self.url(path),
-            params=params,
-            data=data,
-            content=content,
-            headers={**self.headers, **(headers or {})},
-            timeout=self.timeout,
-        )
+        try:
+            request = self.client.build_request(
+                method,
+                self.url(path),
+                params=params,
+                data=data,
+                content=content,
+                headers={**self.headers, **(headers or {})},
+                timeout=self.timeout,
+            )
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise ConnectorConfigError(
+                f"cannot call {redact_url(self.url(path))}: {type(exc).__name__}"
+            ) from None
         safe_url = redact_url(str(request.url))
         started = time.perf_counter()
         self.calls += 1
@@ -159,10 +165,18 @@ class VendorHttp:
         except httpx.TimeoutException as exc:
             await self._audit(method, safe_url, None, started, f"timeout: {type(exc).__name__}")
             raise VendorUnavailable(f"timed out calling {safe_url}") from None
+        except httpx.UnsupportedProtocol:
+            await self._audit(method, safe_url, None, started, "unsupported protocol")
+            raise ConnectorConfigError(f"api_base_url is not http(s): {safe_url}") from None
         except httpx.TransportError as exc:
             await self._audit(method, safe_url, None, started, f"transport: {type(exc).__name__}")
             raise VendorUnavailable(
                 f"connection failed calling {safe_url}: {type(exc).__name__}"
+            ) from None
+        except httpx.HTTPError as exc:  # decoding errors, redirect loops: the vendor's garbage
+            await self._audit(method, safe_url, None, started, f"http: {type(exc).__name__}")
+            raise VendorMalformedResponse(
+                f"unusable response from {safe_url}: {type(exc).__name__}"
             ) from None
         await self._audit(method, safe_url, response.status_code, started, None)
         return response

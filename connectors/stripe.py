@@ -50,6 +50,7 @@ Cursors and checkpoints (a checkpoint is `{"created": T, "at": A}`: T on Stripe'
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -94,8 +95,17 @@ PAGE_LIMIT = 100  # Stripe's maximum `limit`
 EVENT_RETENTION_S = 30 * 24 * 3600  # /v1/events returns the last 30 days only
 RETENTION_MARGIN_S = 3600  # fall back to a full read an hour before events could expire
 
-_PAGINATOR = "starting_after/has_more, limit 100"
-_INCREMENTAL = "events feed (/v1/events, created[gt])"
+
+def _resource(name: str, model: str, description: str) -> ResourceSpec:
+    return ResourceSpec(
+        name=name,
+        model=model,
+        paginator="starting_after/has_more, limit 100",
+        record_path="data",
+        incremental="events feed (/v1/events, created[gt])",
+        description=description,
+    )
+
 
 SPEC = ConnectorSpec(
     type_id="stripe",
@@ -115,37 +125,13 @@ SPEC = ConnectorSpec(
         ),
     ],
     resources=[
-        ResourceSpec(
-            name="customers",
-            model="customers",
-            paginator=_PAGINATOR,
-            record_path="data",
-            incremental=_INCREMENTAL,
-            description="GET /v1/customers",
-        ),
-        ResourceSpec(
-            name="invoices",
-            model="invoices",
-            paginator=_PAGINATOR,
-            record_path="data",
-            incremental=_INCREMENTAL,
-            description="GET /v1/invoices",
-        ),
-        ResourceSpec(
-            name="payment_intents",
-            model="payments",
-            paginator=_PAGINATOR,
-            record_path="data",
-            incremental=_INCREMENTAL,
-            description="GET /v1/payment_intents",
-        ),
-        ResourceSpec(
-            name="subscriptions",
-            model="subscriptions",
-            paginator=_PAGINATOR,
-            record_path="data",
-            incremental=_INCREMENTAL,
-            description="GET /v1/subscriptions?status=all (canceled ones included)",
+        _resource("customers", "customers", "GET /v1/customers"),
+        _resource("invoices", "invoices", "GET /v1/invoices"),
+        _resource("payment_intents", "payments", "GET /v1/payment_intents"),
+        _resource(
+            "subscriptions",
+            "subscriptions",
+            "GET /v1/subscriptions?status=all (canceled ones included)",
         ),
     ],
     docs="https://docs.stripe.com/api",
@@ -263,13 +249,17 @@ def map_subscription(obj: Mapping[str, Any]) -> Subscription:
 class StripeStream:
     """How one resource is listed, which events change it, and how it maps."""
 
-    service: str  # attribute of `StripeClient.v1`
+    service: str  # list path under /v1/
     object: str  # Stripe's `object` value
     model: str
     mapper: Callable[[Mapping[str, Any]], Unified]
     event_types: tuple[str, ...]  # exact names: `types[]` takes no wildcards, at most 20
     deleting_events: frozenset[str] = frozenset()
     list_params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _events(prefix: str, names: str) -> tuple[str, ...]:
+    return tuple(f"{prefix}.{name}" for name in names.split())
 
 
 STREAMS: dict[str, StripeStream] = {
@@ -288,26 +278,11 @@ STREAMS: dict[str, StripeStream] = {
         model="invoices",
         mapper=map_invoice,
         # invoice.upcoming is left out: its object is a preview without an id.
-        event_types=tuple(
-            f"invoice.{name}"
-            for name in (
-                "created",
-                "deleted",
-                "finalization_failed",
-                "finalized",
-                "marked_uncollectible",
-                "overdue",
-                "overpaid",
-                "paid",
-                "payment_action_required",
-                "payment_attempt_required",
-                "payment_failed",
-                "payment_succeeded",
-                "sent",
-                "updated",
-                "voided",
-                "will_be_due",
-            )
+        event_types=_events(
+            "invoice",
+            "created deleted finalization_failed finalized marked_uncollectible overdue overpaid"
+            " paid payment_action_required payment_attempt_required payment_failed"
+            " payment_succeeded sent updated voided will_be_due",
         ),
         deleting_events=frozenset({"invoice.deleted"}),
     ),
@@ -316,18 +291,10 @@ STREAMS: dict[str, StripeStream] = {
         object="payment_intent",
         model="payments",
         mapper=map_payment_intent,
-        event_types=tuple(
-            f"payment_intent.{name}"
-            for name in (
-                "amount_capturable_updated",
-                "canceled",
-                "created",
-                "partially_funded",
-                "payment_failed",
-                "processing",
-                "requires_action",
-                "succeeded",
-            )
+        event_types=_events(
+            "payment_intent",
+            "amount_capturable_updated canceled created partially_funded payment_failed"
+            " processing requires_action succeeded",
         ),
     ),
     "subscriptions": StripeStream(
@@ -336,18 +303,10 @@ STREAMS: dict[str, StripeStream] = {
         model="subscriptions",
         mapper=map_subscription,
         # customer.subscription.deleted = canceled (status=canceled): an update, not a deletion.
-        event_types=tuple(
-            f"customer.subscription.{name}"
-            for name in (
-                "created",
-                "deleted",
-                "paused",
-                "pending_update_applied",
-                "pending_update_expired",
-                "resumed",
-                "trial_will_end",
-                "updated",
-            )
+        event_types=_events(
+            "customer.subscription",
+            "created deleted paused pending_update_applied pending_update_expired resumed"
+            " trial_will_end updated",
         ),
         list_params={"status": "all"},
     ),
@@ -517,8 +476,19 @@ class StripeConnector(Connector):
         query = {**params, "limit": limit}
         if after:
             query["starting_after"] = after
-        listing = getattr(self.client.v1, service)
-        body = await self._call(lambda: listing.list_async(query))
+        # raw_request: the SDK's auth, versioning and error classes, but the list comes back
+        # as parsed JSON instead of StripeObjects that we would only turn back into dicts
+        # (that round trip was 70% of a page's CPU time).
+        try:
+            response = await self.client.raw_request_async("get", f"/v1/{service}", **query)
+        except stripe.StripeError as err:
+            raise classify_stripe_error(err, self.http.clean) from None
+        try:
+            body = json.loads(response.body)  # plain dicts, not the SDK's OrderedDicts
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise VendorMalformedResponse(f"Stripe's {service} list is not a JSON object")
         data, has_more = body.get("data"), body.get("has_more")
         if (
             not isinstance(data, list)
@@ -573,16 +543,21 @@ class StripeConnector(Connector):
         calls = self.http.calls
         checkpoint: Cursor | None = (cursor or {}).get("checkpoint")
         newest_event: int | None = None
-        if cursor is None:
+        watermark = cursor is None
+        if watermark:
             at = int(time.time())
-            newest_event = await self._newest_event_created(stream)
+            try:
+                newest_event = await self._newest_event_created(stream)
+            except VendorPermissionError:
+                # A restricted key without event access: full reads only, no checkpoint.
+                watermark = False
         async for objects, after in after_id_pages(
             fetch,
             start_after=(cursor or {}).get("starting_after"),
             page_size=self.page_size,
             id_of=lambda o: str(o["id"]),
         ):
-            if cursor is None and checkpoint is None:
+            if watermark and checkpoint is None:
                 # Stripe's own clock: the newest event, else the newest object (lists are newest
                 # first), else ours. Anything that changes after this page was read has a later
                 # event, whatever the skew between Stripe's clock and ours.

@@ -11,7 +11,12 @@ idnumber, categoryid, startdate, enddate, visible, timecreated, timemodified`` a
 ``department``) are left out of the user structure rather than sent empty, the student role's
 ``name`` is ``""`` (standard roles use their localised default name), the site course (id 1,
 format ``site``) exists, and user ids start at 3 (1 is guest, 2 is admin; those two are not
-listed by ``users()``).
+listed by ``users()``). Profile image URLs are built on ``site_url`` (the site's ``wwwroot``,
+set by ``SandboxServer`` to its real address), so what the methods return is byte-for-byte
+what the web service serves. Grade items (marked [M] in vendors.md) follow
+``gradereport_user``'s return description: per course an ``assign`` (max 100) and a ``quiz``
+(max 10) item plus the ``course`` total (natural sum of the graded items); about 15% of grades
+are ungraded (``graderaw`` null, ``gradeformatted`` "-").
 
 Scale: nothing is generated up front. User ``i`` is enrolled in 1..3 courses chosen by
 ``perm[(i + offset_j) % C]``, which is invertible, so a course's member list is three arithmetic

@@ -13,6 +13,7 @@ dataset seed (override with ``seed_faults``) so a fault sequence replays exactly
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ MOODLE_DEFAULT_PASSWORD = "sandbox"
 STRIPE_DEFAULT_KEY = "sk_test_sandbox_key"
 STRIPE_DEFAULT_RESTRICTED_KEY = "rk_test_sandbox_restricted"
 STRIPE_TEST_RATE_LIMIT = 25.0
+_REQUEST_COUNTER = itertools.count(1)  # process-wide: Request-Ids never repeat across resets
 
 
 class VendorState:
@@ -194,7 +196,6 @@ class StripeVendorState(VendorState):
         self.restricted_keys: dict[str, set[str]] = {
             STRIPE_DEFAULT_RESTRICTED_KEY: {"rak_customer_read"}
         }
-        self._request_counter = 0
         self._request_seed = seed
 
     @staticmethod
@@ -219,9 +220,7 @@ class StripeVendorState(VendorState):
             self._fault_rng = random.Random(seed)
 
     def next_request_id(self) -> str:
-        with self.lock:
-            self._request_counter += 1
-            counter = self._request_counter
+        counter = next(_REQUEST_COUNTER)
         return f"req_{token_string(self._request_seed, 0x5EED, counter, length=14)}"
 
     def update_customers(self, n: int) -> list[str]:

@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sandbox.server import SandboxServer
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -30,6 +29,7 @@ from runtime.keyring import KeyRing
 from runtime.search_attributes import ALL_KEYS
 from runtime.settings import Settings
 from runtime.temporal import data_converter
+from sandbox.server import SandboxServer
 from starter.app import create_app
 from store.store import Store
 from worker import build_worker

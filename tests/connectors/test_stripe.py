@@ -61,7 +61,6 @@ def fixtures() -> dict[str, Any]:
 def test_spec_declares_the_four_resources() -> None:
     assert SPEC.type_id == "stripe"
     assert SPEC.auth_kind == "api_key"
-    assert SPEC.default_base_url == "https://api.stripe.com"
     assert {r.name: r.model for r in SPEC.resources} == {
         "customers": "customers",
         "invoices": "invoices",
@@ -540,26 +539,42 @@ async def test_stub_transport_failure_is_unavailable_and_audited() -> None:
     assert len(calls) == 1 and calls[0].status is None and "ConnectError" in (calls[0].error or "")
 
 
-async def test_stub_full_read_pages_and_resumes() -> None:
+def created_of(pages: list[Page]) -> set[Any]:
+    """The checkpoints' Stripe-side watermark (`at` is our clock, checked separately)."""
+    return {(p.checkpoint or {}).get("created") for p in pages}
+
+
+def at_is_now(pages: list[Page], before: int) -> bool:
+    return all(before <= (p.checkpoint or {})["at"] <= time.time() for p in pages)
+
+
+async def test_stub_full_read_pages_resumes_and_checkpoints() -> None:
     fake, calls = FakeStripe(), list[VendorCall]()
     conn = StripeConnector(_stub_ctx(fake, calls))
+    before = int(time.time())
     pages = await _pages(conn, ReadRequest(resource="customers"))
     ids = [r.vendor_id for p in pages for r in p.records]
     assert ids == [c["id"] for c in fake.customers]
+    # no events yet: the watermark is the newest object's created, on Stripe's clock
+    checkpoint = pages[0].checkpoint
+    assert created_of(pages) == {fake.customers[0]["created"]} and at_is_now(pages, before)
     assert [p.cursor for p in pages] == [
-        {"starting_after": "cus_005"},
-        {"starting_after": "cus_002"},
+        {"starting_after": "cus_005", "checkpoint": checkpoint},
+        {"starting_after": "cus_002", "checkpoint": checkpoint},
         None,
     ]
-    assert all(p.checkpoint is None and p.api_calls == 1 for p in pages)
+    assert [p.api_calls for p in pages] == [2, 1, 1]  # the events probe, then one list per page
+    assert fake.requests[0].url.path == "/v1/events" and "limit=1" in str(fake.requests[0].url)
+    assert "limit=3" in str(fake.requests[1].url)
     record = pages[0].records[0]
-    assert record.model == "customers" and record.modified_at is None
+    assert record.model == "customers" and record.modified_at is None and not record.deleted
     assert record.raw == fake.customers[0] and type(record.raw) is dict
     assert isinstance(record.data, Customer) and record.data.metadata == {"n": "7"}
-    assert "limit=3" in str(fake.requests[0].url)
 
     rest = await _pages(conn, ReadRequest(resource="customers", cursor=pages[0].cursor))
     assert [r.vendor_id for p in rest for r in p.records] == ids[3:]
+    assert [p.checkpoint for p in rest] == [checkpoint, checkpoint]
+    assert [p.api_calls for p in rest] == [1, 1]  # no probe on a resumed read
 
 
 async def test_stub_incremental_dedupes_flags_deletions_and_moves_the_checkpoint() -> None:
@@ -575,9 +590,11 @@ async def test_stub_incremental_dedupes_flags_deletions_and_moves_the_checkpoint
     fake.event("customer.updated", {**c1, "email": "newest@example.org"}, since + 4)
     fake.event("customer.deleted", {**c3}, since + 5)
     conn = StripeConnector(_stub_ctx(fake, calls))
-    pages = await _pages(
-        conn, ReadRequest(resource="customers", mode="incremental", checkpoint={"created": since})
+    before = int(time.time())
+    request = ReadRequest(
+        resource="customers", mode="incremental", checkpoint={"created": since, "at": before}
     )
+    pages = await _pages(conn, request)
     records = [r for p in pages for r in p.records]
     assert [(r.vendor_id, r.modified_at) for r in records] == [
         (c3["id"], ts(since + 5)),
@@ -587,45 +604,63 @@ async def test_stub_incremental_dedupes_flags_deletions_and_moves_the_checkpoint
     assert records[0].raw["deleted"] is True and records[0].deleted
     assert "deleted" not in records[1].raw and not records[1].deleted
     assert records[1].data.email == "newest@example.org"  # type: ignore[attr-defined]
-    assert all(p.checkpoint == {"created": since + 5} for p in pages)
-    assert pages[-1].cursor is None
+    assert created_of(pages) == {since + 5} and at_is_now(pages, before)
+    assert pages[-1].cursor is None and [p.api_calls for p in pages] == [1, 1]
     query = dict(parse_qsl(fake.requests[0].url.query.decode()))
     assert query["created[gt]"] == str(since)
     assert {v for k, v in query.items() if k.startswith("types[")} == set(
         STREAMS["customers"].event_types
     )
 
-    # resuming after the first page continues with the same watermark
-    resumed = await _pages(
-        conn,
-        ReadRequest(
-            resource="customers",
-            mode="incremental",
-            checkpoint={"created": since},
-            cursor=pages[0].cursor,
-        ),
-    )
+    # resuming after the first page continues with the same checkpoint
+    resumed = await _pages(conn, ReadRequest(**{**request.__dict__, "cursor": pages[0].cursor}))
+    assert [p.checkpoint for p in resumed] == [pages[0].checkpoint]
     # The in-read dedupe does not survive a resume: the older c1 version comes again, stamped
     # with its older event time, so a store that keeps the newest version drops it.
-    assert all(p.checkpoint == {"created": since + 5} for p in resumed)
     assert pages[1].records == []
     assert [(r.vendor_id, r.modified_at) for p in resumed for r in p.records] == [
         (c1["id"], ts(since + 1))
     ]
 
-    # nothing new: no records, checkpoint kept
+    # nothing new: no records; the same `created`, a fresh `at` (a quiet resource never expires)
+    old_at = before - EVENT_RETENTION_S + 7200
     quiet = await _pages(
         conn,
-        ReadRequest(resource="customers", mode="incremental", checkpoint={"created": since + 5}),
+        ReadRequest(
+            resource="customers",
+            mode="incremental",
+            checkpoint={"created": since + 5, "at": old_at},
+        ),
     )
-    assert [p.records for p in quiet] == [[]] and quiet[0].checkpoint == {"created": since + 5}
+    assert [p.records for p in quiet] == [[]]
+    assert created_of(quiet) == {since + 5} and at_is_now(quiet, before)
 
 
-@pytest.mark.parametrize("checkpoint", [None, {"created": "garbage"}, "expired"])
+async def test_stub_incremental_trusts_at_not_created() -> None:
+    # a Stripe timeline far in the past (the sandbox's) is fine when `at` is recent
+    fake, calls = FakeStripe(), list[VendorCall]()
+    fake.event("customer.updated", fake.customers[0], 1_600_000_100)
+    pages = await _pages(
+        StripeConnector(_stub_ctx(fake, calls)),
+        ReadRequest(
+            resource="customers",
+            mode="incremental",
+            checkpoint={"created": 1_600_000_000, "at": int(time.time()) - 3600},
+        ),
+    )
+    assert [r.vendor_id for p in pages for r in p.records] == [fake.customers[0]["id"]]
+    assert created_of(pages) == {1_600_000_100}
+
+
+@pytest.mark.parametrize(
+    "checkpoint", [None, {"created": "garbage"}, "old created, no at", "old at"]
+)
 async def test_stub_incremental_without_usable_checkpoint_reads_fully(checkpoint: Any) -> None:
     fake, calls = FakeStripe(), list[VendorCall]()
-    if checkpoint == "expired":
+    if checkpoint == "old created, no at":
         checkpoint = {"created": fake.now - EVENT_RETENTION_S - 1}
+    elif checkpoint == "old at":
+        checkpoint = {"created": fake.now - 60, "at": fake.now - EVENT_RETENTION_S + 3000}
     fake.event("customer.updated", fake.customers[0], fake.now - 50)
     fake.event("invoice.paid", {"id": "in_1", "object": "invoice"}, fake.now - 10)
     conn = StripeConnector(_stub_ctx(fake, calls))
@@ -633,28 +668,25 @@ async def test_stub_incremental_without_usable_checkpoint_reads_fully(checkpoint
     pages = await _pages(conn, request)
     assert [r.vendor_id for p in pages for r in p.records] == [c["id"] for c in fake.customers]
     assert all(r.modified_at is None for p in pages for r in p.records)
-    assert all(p.checkpoint == {"created": fake.now - 50} for p in pages)  # newest customer event
-    assert pages[0].api_calls == 2 and sum(p.api_calls for p in pages) == len(calls) == 4
-    assert pages[0].cursor == {
-        "starting_after": "cus_005",
-        "phase": "full",
-        "watermark": fake.now - 50,
-    }
+    assert created_of(pages) == {fake.now - 50}  # the newest *customer* event
+    assert [p.api_calls for p in pages] == [2, 1, 1] and len(calls) == 4
 
     resumed = await _pages(conn, ReadRequest(**{**request.__dict__, "cursor": pages[1].cursor}))
     assert [r.vendor_id for p in resumed for r in p.records] == ["cus_001"]
-    assert resumed[0].checkpoint == {"created": fake.now - 50}
+    assert [p.checkpoint for p in resumed] == [pages[0].checkpoint]
 
 
-async def test_stub_first_run_without_events_checkpoints_now() -> None:
+async def test_stub_empty_account_checkpoints_our_clock() -> None:
     fake, calls = FakeStripe(), list[VendorCall]()
+    fake.customers = []
     before = int(time.time())
     pages = await _pages(
         StripeConnector(_stub_ctx(fake, calls)),
         ReadRequest(resource="customers", mode="incremental"),
     )
-    created = pages[0].checkpoint["created"]  # type: ignore[index]
-    assert before <= created <= int(time.time())
+    assert [p.records for p in pages] == [[]] and pages[0].cursor is None
+    checkpoint = pages[0].checkpoint or {}
+    assert before <= checkpoint["created"] == checkpoint["at"] <= time.time()
 
 
 async def test_unknown_resource_is_a_config_error() -> None:
@@ -696,20 +728,6 @@ def sandbox(sandbox_server: Any) -> Any:
     return sandbox_server
 
 
-def sandbox_clock(server: Any) -> Callable[[], float]:
-    """The emulator's "now": its timeline is fixed in the past, not wall-clock time."""
-
-    def now() -> float:
-        ds = server.state.stripe.dataset
-        events = ds.events()
-        if events:
-            return float(events[-1]["created"])
-        kinds = [k for k in KINDS.values() if ds.size(k)]
-        return float(max(ds.created(k, ds.size(k) - 1) for k in kinds) + 1)
-
-    return now
-
-
 class Loop:
     """One connector against the sandbox with its audit trail."""
 
@@ -730,7 +748,6 @@ class Loop:
             page_size=page_size,
         )
         self.conn = StripeConnector(self.ctx)
-        self.conn.clock = sandbox_clock(server)
 
     async def pages(self, **request: Any) -> list[Page]:
         return [page async for page in self.conn.read(ReadRequest(**request))]
@@ -779,12 +796,24 @@ async def test_sandbox_wrong_key_fails_with_stripes_message(sandbox: Any) -> Non
 async def test_sandbox_restricted_key_fails_with_permission_message(sandbox: Any) -> None:
     async with Loop(sandbox, key=RESTRICTED_KEY) as loop:
         result = await loop.conn.test_connection()
-        # the same key may read customers
-        pages = await loop.pages(resource="customers")
     assert not result.success
     assert "does not have the required permissions" in result.message
     assert "rak_balance_read" in result.message
+    assert [c.status for c in loop.calls] == [403]
+
+
+async def test_sandbox_key_without_event_access_reads_fully_without_checkpoint(
+    sandbox: Any,
+) -> None:
+    key = "rk_test_customers_only_5678"
+    sandbox.state.stripe.restricted_keys[key] = {"rak_customer_read"}
+    async with Loop(sandbox, key=key) as loop:
+        pages = await loop.pages(resource="customers")
+        with pytest.raises(VendorPermissionError):
+            await loop.pages(resource="invoices")
     assert sum(len(p.records) for p in pages) == 230
+    assert all(p.checkpoint is None for p in pages)
+    assert [c.status for c in loop.calls] == [403, 200, 200, 200, 403, 403]
 
 
 @pytest.mark.parametrize("resource", list(KINDS))
@@ -800,11 +829,14 @@ async def test_sandbox_full_read_equals_the_dataset(sandbox: Any, resource: str)
     assert all(r.model == SPEC.resource(resource).model and r.modified_at is None for r in records)
     assert [r.data for r in records] == [MAPPERS[resource](o) for o in expected]
     assert len(pages) == -(-len(expected) // 100)  # limit 100 by default
+    checkpoint = pages[0].checkpoint
     assert [p.cursor for p in pages[:-1]] == [
-        {"starting_after": p.records[-1].vendor_id} for p in pages[:-1]
+        {"starting_after": p.records[-1].vendor_id, "checkpoint": checkpoint} for p in pages[:-1]
     ]
-    assert pages[-1].cursor is None and all(p.checkpoint is None for p in pages)
-    assert sum(p.api_calls for p in pages) == len(loop.calls) == len(pages)
+    assert pages[-1].cursor is None and all(p.checkpoint == checkpoint for p in pages)
+    # no events in the sandbox yet: the watermark is the newest object's created
+    assert checkpoint is not None and checkpoint["created"] == expected[0]["created"]
+    assert sum(p.api_calls for p in pages) == len(loop.calls) == len(pages) + 1  # + events probe
     if resource == "subscriptions":  # status=all: canceled ones are listed too
         assert "canceled" in {r.raw["status"] for r in records}
 
@@ -882,11 +914,10 @@ async def test_sandbox_every_call_is_audited_without_secrets(sandbox: Any) -> No
     assert any("status=all" in u for u in urls) and any("/v1/events?" in u for u in urls)
 
 
-async def test_sandbox_incremental_returns_exactly_the_changes(sandbox: Any) -> None:
+async def test_sandbox_full_then_incremental_returns_exactly_the_changes(sandbox: Any) -> None:
     stripe_state = sandbox.state.stripe
     async with Loop(sandbox) as loop:
-        first = await loop.pages(resource="customers", mode="incremental")
-        assert sum(len(p.records) for p in first) == 230  # no checkpoint yet: a full read
+        first = await loop.pages(resource="customers")  # a full sync leaves a checkpoint too
         checkpoint = first[-1].checkpoint
         assert checkpoint is not None and all(p.checkpoint == checkpoint for p in first)
 
@@ -906,26 +937,28 @@ async def test_sandbox_incremental_returns_exactly_the_changes(sandbox: Any) -> 
         for record in records:
             event = newest[record.vendor_id]
             assert record.modified_at == ts(event["created"])
-            assert record.raw.get("deleted") is (True if record.vendor_id in deleted else None)
             assert record.deleted is (record.vendor_id in deleted)
-            if record.vendor_id not in deleted:
+            assert record.raw.get("deleted") is (True if record.deleted else None)
+            if not record.deleted:
                 assert record.raw == event["data"]["object"]
-        assert all(p.checkpoint == {"created": events[-1]["created"]} for p in pages)
+        assert created_of(pages) == {events[-1]["created"]}
         assert events[-1]["created"] > checkpoint["created"]
 
-        # the other resources saw no events; a repeat run sees nothing new
+        # a repeat run sees nothing new; the invoices saw no events at all
         again = await loop.pages(
             resource="customers", mode="incremental", checkpoint=pages[-1].checkpoint
         )
         invoices = await loop.pages(resource="invoices", mode="incremental", checkpoint=checkpoint)
-    assert [p.records for p in again] == [[]] and again[0].checkpoint == pages[-1].checkpoint
-    assert [p.records for p in invoices] == [[]] and invoices[0].checkpoint == checkpoint
+    assert [p.records for p in again] == [[]] and created_of(again) == created_of(pages)
+    assert [p.records for p in invoices] == [[]]
+    assert created_of(invoices) == {checkpoint["created"]}
 
 
 async def test_sandbox_incremental_pages_and_resumes_over_events(sandbox: Any) -> None:
     stripe_state = sandbox.state.stripe
     async with Loop(sandbox) as loop:
         first = await loop.pages(resource="customers", mode="incremental")
+        assert sum(len(p.records) for p in first) == 230  # no checkpoint yet: a full read
         checkpoint = first[-1].checkpoint
         loop.ctx.page_size = 4
         changed = set(stripe_state.update_customers(10))
@@ -946,8 +979,8 @@ async def test_sandbox_expired_checkpoint_falls_back_to_a_full_read(sandbox: Any
     stripe_state.update_customers(2)
     newest = stripe_state.dataset.events()[-1]["created"]
     async with Loop(sandbox) as loop:
-        old = {"created": newest - EVENT_RETENTION_S - 10}
+        old = {"created": newest - 5, "at": int(time.time()) - EVENT_RETENTION_S - 10}
         pages = await loop.pages(resource="customers", mode="incremental", checkpoint=old)
     assert sum(len(p.records) for p in pages) == 230
-    assert all(p.checkpoint == {"created": newest} for p in pages)
+    assert created_of(pages) == {newest}
     assert all(r.modified_at is None for p in pages for r in p.records)
