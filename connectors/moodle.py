@@ -5,7 +5,7 @@ Contract (see `connectors.base`): `SPEC` declares the resources; `MoodleConnecto
 `core_webservice_get_site_info` call. Everything else lives in the shared modules; this module
 holds only Moodle's quirks.
 
-Moodle facts relied on (`/work/shared/vendors.md` section 6; [V] vendor source or docs,
+Moodle facts relied on (`shared/vendors.md` section 6; [V] vendor source or docs,
 [C] community code, [M] unconfirmed):
 
 - One endpoint, `{site}/webservice/rest/server.php`, with `wstoken`, `wsfunction` and
