@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from activities.models import SyncInput
+from activities.models import SyncInput, SyncResult
 from activities.sync import IntegrationActivities
 from connectors import registry
 from connectors.base import ConnectorContext, ReadRequest
@@ -32,6 +32,7 @@ from runtime.keyring import KeyRing
 from runtime.search_attributes import ALL_KEYS
 from runtime.temporal import data_converter
 from starter.temporal_gateway import TemporalGateway
+from store.integrations import Integration
 from store.store import Store
 from worker import build_worker
 
@@ -123,32 +124,14 @@ async def run(size: int, vendor: str, backend_url: str | None, page: int) -> Non
             gateway = TemporalGateway(
                 env.client.service_client.config.target_host, "default", queue, keyring
             )
-            started = time.perf_counter()
-            handle, _ = await gateway.start_sync(
-                tenant.slug,
-                integration,
-                SyncInput(
-                    tenant_slug=tenant.slug,
-                    integration_id=integration.id,
-                    mode="full",
-                    resources=[resource_name],
-                ),
+            sync_input = SyncInput(
+                tenant_slug=tenant.slug,
+                integration_id=integration.id,
+                mode="full",
+                resources=[resource_name],
             )
-            result = await handle.result()
-            t_sync = time.perf_counter() - started
-            started = time.perf_counter()
-            handle2, _ = await gateway.start_sync(
-                tenant.slug,
-                integration,
-                SyncInput(
-                    tenant_slug=tenant.slug,
-                    integration_id=integration.id,
-                    mode="full",
-                    resources=[resource_name],
-                ),
-            )
-            result2 = await handle2.result()
-            t_resync = time.perf_counter() - started
+            result, t_sync = await timed_sync(gateway, tenant.slug, integration, sync_input)
+            result2, t_resync = await timed_sync(gateway, tenant.slug, integration, sync_input)
     await store.close()
     await env.shutdown()
     sandbox.terminate()
@@ -168,6 +151,15 @@ async def run(size: int, vendor: str, backend_url: str | None, page: int) -> Non
         f"  vendor calls {result.stats['api_calls']}, pages {result.stats['pages']}, "
         f"peak RSS of this process {rss_mb:.0f} MiB"
     )
+
+
+async def timed_sync(
+    gateway: TemporalGateway, slug: str, integration: Integration, sync_input: SyncInput
+) -> tuple[SyncResult, float]:
+    started = time.perf_counter()
+    handle, _ = await gateway.start_sync(slug, integration, sync_input)
+    result = await handle.result()
+    return result, time.perf_counter() - started
 
 
 def _line(label: str, count: int, seconds: float) -> None:

@@ -163,7 +163,7 @@ async def upsert(
             if stale or (item.deleted and old.deleted):
                 touched.append(old.id)
                 counts.unchanged += 1
-            elif item.deleted:
+            elif item.deleted or digest != old.content_hash or old.deleted:
                 updates.append(
                     {
                         "_id": old.id,
@@ -173,26 +173,14 @@ async def upsert(
                         "modified_at": now,
                         "vendor_modified_at": item.vendor_modified_at or old_vmod,
                         "last_seen_run": run_id,
-                        "deleted": True,
-                        "deleted_at": now,
+                        "deleted": item.deleted,
+                        "deleted_at": now if item.deleted else None,
                     }
                 )
-                counts.deleted += 1
-            elif digest != old.content_hash or old.deleted:
-                updates.append(
-                    {
-                        "_id": old.id,
-                        "data": item.data,
-                        "raw": item.raw,
-                        "content_hash": digest,
-                        "modified_at": now,
-                        "vendor_modified_at": item.vendor_modified_at or old_vmod,
-                        "last_seen_run": run_id,
-                        "deleted": False,
-                        "deleted_at": None,
-                    }
-                )
-                counts.updated += 1
+                if item.deleted:
+                    counts.deleted += 1
+                else:
+                    counts.updated += 1
             else:
                 touched.append(old.id)
                 counts.unchanged += 1

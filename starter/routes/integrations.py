@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from fastapi.exceptions import RequestValidationError
 
 from connectors.registry import CATALOGUE, available_type_ids
-from starter.deps import CurrentIntegration, CurrentTenant, State
+from starter.deps import AppState, CurrentIntegration, CurrentTenant, State
 from starter.schemas import (
     CREDENTIAL_FIELDS,
     IntegrationCreate,
@@ -44,6 +44,20 @@ def integration_out(i: Integration) -> IntegrationOut:
 def _invalid(field: str, msg: str, value: Any = None) -> RequestValidationError:
     return RequestValidationError(
         [{"loc": ["body", field], "msg": msg, "type": "value_error", "input": value}]
+    )
+
+
+async def _log(
+    state: AppState, tenant_id: str, integration_id: str, action: str, message: str
+) -> None:
+    await state.store.audit.write(
+        AuditEntry(
+            action=action,
+            status="success",
+            message=message,
+            tenant_id=tenant_id,
+            integration_id=integration_id,
+        )
     )
 
 
@@ -91,14 +105,12 @@ async def create_integration(
         credentials=creds,
         sync_frequency_minutes=body.sync_frequency_minutes,
     )
-    await state.store.audit.write(
-        AuditEntry(
-            action="create",
-            status="success",
-            message=f"Created {spec.display_name} integration {body.name!r}",
-            tenant_id=tenant.id,
-            integration_id=integration.id,
-        )
+    await _log(
+        state,
+        tenant.id,
+        integration.id,
+        "create",
+        f"Created {spec.display_name} integration {body.name!r}",
     )
     return integration_out(integration)
 
@@ -135,14 +147,12 @@ async def patch_integration(
     )
     assert updated is not None
     changed = sorted([*given, *creds])
-    await state.store.audit.write(
-        AuditEntry(
-            action="update",
-            status="success",
-            message=f"Changed {', '.join(changed) or 'nothing'}",
-            tenant_id=integration.tenant_id,
-            integration_id=integration.id,
-        )
+    await _log(
+        state,
+        integration.tenant_id,
+        integration.id,
+        "update",
+        f"Changed {', '.join(changed) or 'nothing'}",
     )
     return integration_out(updated)
 
@@ -154,14 +164,12 @@ async def delete_integration(
     await state.temporal.cancel_workflows(tenant.slug, integration.id)
     await state.store.integrations.disconnect(integration.id)
     purged = await state.store.records.purge(integration.id)
-    await state.store.audit.write(
-        AuditEntry(
-            action="delete",
-            status="success",
-            message=f"Disconnected; credentials deleted, {purged} records purged",
-            tenant_id=tenant.id,
-            integration_id=integration.id,
-        )
+    await _log(
+        state,
+        tenant.id,
+        integration.id,
+        "delete",
+        f"Disconnected; credentials deleted, {purged} records purged",
     )
     return Response(status_code=204)
 
