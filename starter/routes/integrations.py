@@ -17,14 +17,16 @@ from starter.schemas import (
     IntegrationPatch,
     TestConnectionOut,
 )
+from starter.temporal_gateway import TemporalUnavailable, schedule_id_for
 from store.audit import AuditEntry
 from store.integrations import Integration
 
 router = APIRouter(prefix="/api/tenants/{tenant_slug}/integrations", tags=["integrations"])
 
 
-def integration_out(i: Integration) -> IntegrationOut:
+def integration_out(i: Integration, tenant_slug: str) -> IntegrationOut:
     return IntegrationOut(
+        schedule_id=schedule_id_for(tenant_slug, i.id) if i.sync_frequency_minutes else None,
         id=i.id,
         integration_type=i.integration_type,
         name=i.name,
@@ -105,6 +107,13 @@ async def create_integration(
         credentials=creds,
         sync_frequency_minutes=body.sync_frequency_minutes,
     )
+    if integration.sync_frequency_minutes:
+        try:
+            await state.temporal.apply_schedule(tenant.slug, integration)
+        except TemporalUnavailable:
+            # no integration without its schedule: undo, answer 503, the caller retries
+            await state.store.integrations.disconnect(integration.id)
+            raise
     await _log(
         state,
         tenant.id,
@@ -112,22 +121,22 @@ async def create_integration(
         "create",
         f"Created {spec.display_name} integration {body.name!r}",
     )
-    return integration_out(integration)
+    return integration_out(integration, tenant.slug)
 
 
 @router.get("/")
 async def list_integrations(tenant: CurrentTenant, state: State) -> list[IntegrationOut]:
-    return [integration_out(i) for i in await state.store.integrations.list(tenant.id)]
+    return [integration_out(i, tenant.slug) for i in await state.store.integrations.list(tenant.id)]
 
 
 @router.get("/{integration_id}/")
-async def get_integration(integration: CurrentIntegration) -> IntegrationOut:
-    return integration_out(integration)
+async def get_integration(integration: CurrentIntegration, tenant: CurrentTenant) -> IntegrationOut:
+    return integration_out(integration, tenant.slug)
 
 
 @router.patch("/{integration_id}/")
 async def patch_integration(
-    body: IntegrationPatch, integration: CurrentIntegration, state: State
+    body: IntegrationPatch, integration: CurrentIntegration, tenant: CurrentTenant, state: State
 ) -> IntegrationOut:
     given = body.model_dump(exclude_unset=True)
     creds = {k: given.pop(k) for k in list(given) if k in CREDENTIAL_FIELDS}
@@ -142,6 +151,9 @@ async def patch_integration(
     after |= {k for k, v in creds.items() if v is not None}
     after -= {k for k, v in creds.items() if v is None}
     _check_credentials(integration.integration_type, dict.fromkeys(after, "set"))
+    renamed_scheduled = "name" in given and integration.sync_frequency_minutes
+    if "sync_frequency_minutes" in given or renamed_scheduled:
+        await state.temporal.apply_schedule(tenant.slug, integration.model_copy(update=given))
     updated = await state.store.integrations.update(
         integration.id, fields=given, credentials=creds or None
     )
@@ -154,7 +166,7 @@ async def patch_integration(
         "update",
         f"Changed {', '.join(changed) or 'nothing'}",
     )
-    return integration_out(updated)
+    return integration_out(updated, tenant.slug)
 
 
 @router.delete("/{integration_id}/", status_code=204)
