@@ -21,6 +21,8 @@ from store.schema import as_utc, integrations, utcnow
 
 Health = Literal["pending", "active", "degraded", "needs_reauth", "disabled"]
 
+DEGRADE_AFTER = 2  # consecutive failed syncs before an integration counts as degraded
+
 
 class Integration(BaseModel):
     id: str
@@ -201,7 +203,7 @@ class IntegrationStore:
                 health = "active"
             elif status == "auth_failed":
                 health = "needs_reauth"
-            elif failures >= 1 and row.status in ("pending", "active"):
+            elif failures >= DEGRADE_AFTER and row.status in ("pending", "active"):
                 health = "degraded"
             await conn.execute(
                 integrations.update()
