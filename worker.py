@@ -23,6 +23,7 @@ from runtime.keyring import keyring_from_settings
 from runtime.logs import setup_logging
 from runtime.settings import Settings, get_settings
 from runtime.temporal import connect
+from runtime.tracing import setup_tracing
 from store.store import Store
 from workflows.connection_test import ConnectionTestWorkflow
 from workflows.scheduled_sync import ScheduledSyncWorkflow
@@ -89,6 +90,7 @@ async def run(settings: Settings) -> None:
 def cli() -> None:
     settings = get_settings()
     setup_logging(settings.log_level)
+    setup_tracing("integrations-worker")
     asyncio.run(run(settings))
 
 

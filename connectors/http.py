@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
 
 from connectors.base import AuditSink, VendorCall
 from connectors.errors import (
@@ -30,6 +32,9 @@ from connectors.errors import (
     VendorValidationError,
 )
 from connectors.redact import redact_text, redact_url
+
+# The OpenTelemetry API only (no SDK, no Temporal): the process decides where spans go.
+_tracer = trace.get_tracer("integrations.connectors")
 
 ErrorDetail = tuple[str | None, str | None]  # (vendor code, vendor message)
 ErrorExtractor = Callable[[Any], ErrorDetail]
@@ -159,6 +164,20 @@ class VendorHttp:
         safe_url = redact_url(str(request.url))
         started = time.perf_counter()
         self.calls += 1
+        with _tracer.start_as_current_span(
+            f"{method} {request.url.host}",
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": method, "url.full": safe_url},
+        ) as span:
+            response = await self._send_audited(request, method, safe_url, started)
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 400:
+                span.set_status(StatusCode.ERROR)
+            return response
+
+    async def _send_audited(
+        self, request: httpx.Request, method: str, safe_url: str, started: float
+    ) -> httpx.Response:
         try:
             response = await self.client.send(request)
             await response.aread()

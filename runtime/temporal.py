@@ -10,6 +10,7 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 
@@ -24,7 +25,10 @@ def data_converter(keyring: KeyRing) -> DataConverter:
 
 async def connect(address: str, namespace: str, keyring: KeyRing) -> Client:
     return await Client.connect(
-        address, namespace=namespace, data_converter=data_converter(keyring)
+        address,
+        namespace=namespace,
+        data_converter=data_converter(keyring),
+        interceptors=[TracingInterceptor()],  # also applies to workers built on this client
     )
 
 

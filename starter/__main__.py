@@ -6,12 +6,14 @@ import uvicorn
 
 from runtime.logs import setup_logging
 from runtime.settings import get_settings
+from runtime.tracing import setup_tracing
 from starter.app import create_app
 
 
 def main() -> None:
     settings = get_settings()
     setup_logging(settings.log_level)
+    setup_tracing("integrations-api")
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

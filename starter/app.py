@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind
 
 from runtime.keyring import KeyRing, keyring_from_settings
 from runtime.settings import Settings, get_settings
+from runtime.tracing import tracer
 from starter.deps import AppState
 from starter.routes import catalogue, codec, integrations, records, syncs
 from starter.temporal_gateway import TemporalGateway, TemporalUnavailable
@@ -59,6 +62,25 @@ def create_app(settings: Settings | None = None, keyring: KeyRing | None = None)
         allow_methods=["POST", "OPTIONS"],
         allow_headers=["content-type", "x-namespace", "authorization"],
     )
+
+    @app.middleware("http")
+    async def trace_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """A server span per request, joined to the caller's trace (W3C traceparent); the
+        Temporal calls made while handling it become its children."""
+        with tracer.start_as_current_span(
+            f"{request.method} {request.url.path}",
+            context=propagate.extract(request.headers),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": request.method},
+        ) as span:
+            response = await call_next(request)
+            route = request.scope.get("route")
+            if route is not None and hasattr(route, "path"):
+                span.update_name(f"{request.method} {route.path}")
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
 
     @app.exception_handler(TemporalUnavailable)
     async def temporal_down(_: Request, exc: TemporalUnavailable) -> JSONResponse:

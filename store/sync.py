@@ -23,6 +23,11 @@ from store.schema import as_utc, sync_runs, sync_state, utcnow
 STAT_KEYS = ("added", "updated", "unchanged", "deleted", "pages", "api_calls")
 
 
+def _grew_a_decade(before: int, after: int) -> bool:
+    """True when a count passes 1,000, 10,000, 100,000, …"""
+    return after >= 1000 and len(str(before)) < len(str(after))
+
+
 def empty_stats() -> dict[str, int]:
     return dict.fromkeys(STAT_KEYS, 0)
 
@@ -211,7 +216,24 @@ class SyncStore:
                 )
                 .values(**values)
             )
+        if _grew_a_decade(stats["added"] - counts.added, stats["added"]):
+            await self._refresh_statistics()
         return stats
+
+    async def _refresh_statistics(self) -> None:
+        """ANALYZE the records table on PostgreSQL during a bulk load.
+
+        A freshly filled table has no statistics, and the planner then answers the per-page
+        existence check with the change-feed index (same integration/model prefix) plus a
+        filter: a scan of everything loaded so far, per page, quadratic over a first sync.
+        Autovacuum analyses eventually; a few ANALYZEs as the load grows (at 1k, 10k, 100k…
+        added records) keep the plan on the unique index all along.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text("ANALYZE records"))
+            await conn.commit()
 
     async def finish_resource(
         self,

@@ -21,6 +21,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -28,13 +32,19 @@ from activities.sync import IntegrationActivities
 from runtime.keyring import KeyRing
 from runtime.search_attributes import ALL_KEYS
 from runtime.settings import Settings
-from runtime.temporal import data_converter
+from runtime.temporal import connect, data_converter
 from sandbox.server import SandboxServer
 from starter.app import create_app
 from store.store import Store
 from worker import build_worker
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Every span of the test process, for the tracing tests (set before anything makes a span).
+SPANS = InMemorySpanExporter()
+_provider = TracerProvider()
+_provider.add_span_processor(SimpleSpanProcessor(SPANS))
+trace.set_tracer_provider(_provider)
 TEST_KEYS = KeyRing.generate_spec("test1")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Small on purpose, so continue-as-new really happens in the tests.
@@ -178,9 +188,10 @@ async def stack(
     }
     store = await Store.open(db_url, keyring)
     sandbox = SandboxServer(port=0).start()
+    client = await connect(settings.temporal_address, "default", keyring)  # with tracing
     async with httpx.AsyncClient(timeout=30) as http:
         acts = IntegrationActivities(store, http)
-        worker = build_worker(temporal_env.client, acts, settings.temporal_task_queue, 20)
+        worker = build_worker(client, acts, settings.temporal_task_queue, 20)
         worker_task = asyncio.create_task(worker.run())
         server = uvicorn.Server(
             uvicorn.Config(
@@ -199,7 +210,7 @@ async def stack(
                 store=store,
                 api=api,
                 api_url=api_url,
-                client=temporal_env.client,
+                client=client,
                 sandbox=sandbox,
                 keyring=keyring,
                 env=env,

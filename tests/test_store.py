@@ -181,3 +181,34 @@ def test_keyring_rejects_tampering_and_bad_specs() -> None:
     for bad in ("", "nokey", "k:notbase64!", "k:AAAA"):
         with pytest.raises(KeyRingError):
             KeyRing.parse(bad)
+
+
+async def test_bulk_load_keeps_postgres_on_the_unique_index(stack: Stack) -> None:
+    """A freshly filled table must not be probed through the change-feed index (a scan of the
+    whole load per page): the store refreshes statistics as a load grows."""
+    if stack.backend != "postgres":
+        pytest.skip("planner statistics are a PostgreSQL matter")
+    store = stack.store
+    tenant_id, integ_id = await _integration(store)
+    await store.syncs.begin_resource(integ_id, "students", "bulk")
+    for page in range(10):
+        await store.syncs.commit_page(
+            tenant_id=tenant_id,
+            integration_id=integ_id,
+            resource="students",
+            run_id="bulk",
+            items=[_rec(f"v{page}-{i}", "x") for i in range(2000)],
+            cursor={"page": page},
+            pending_checkpoint=None,
+            api_calls=1,
+        )
+    ids = ", ".join(f"'v9-{i}'" for i in range(100))
+    async with store.db.engine.connect() as conn:
+        plan = "\n".join(
+            row[0]
+            for row in await conn.exec_driver_sql(
+                "EXPLAIN SELECT id FROM records WHERE integration_id = "
+                f"'{integ_id}' AND model = 'students' AND vendor_id IN ({ids})"
+            )
+        )
+    assert "uq_records_vendor" in plan, plan
