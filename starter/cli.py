@@ -44,7 +44,11 @@ async def create_tenant(settings: Settings, slug: str, name: str | None) -> int:
         if await store.tenants.by_slug(slug):
             print(f"tenant {slug!r} exists; use issue-key for another key", file=sys.stderr)
             return 1
-        tenant, key = await store.tenants.create(slug, name)
+        try:
+            tenant, key = await store.tenants.create(slug, name)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 1
         print(f"tenant:  {tenant.slug} ({tenant.id})")
         print(f"api key: {key}")
         print("(shown once; only its hash is stored)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from store.schema import api_keys, tenants, utcnow
 
 KEY_PREFIX = "iwk_"
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")  # slugs appear in workflow ids and URLs
 
 
 class Tenant(BaseModel):
@@ -31,6 +33,11 @@ class TenantStore:
 
     async def create(self, slug: str, name: str | None = None) -> tuple[Tenant, str]:
         """Create a tenant and its first API key; the key is returned once and never stored."""
+        if not SLUG_PATTERN.match(slug):
+            raise ValueError(
+                f"tenant slug {slug!r} must be 2-63 characters of a-z, 0-9 and '-', "
+                "starting with a letter or digit"
+            )
         tenant = Tenant(id=uuid.uuid4().hex, slug=slug, name=name or slug)
         async with self.engine.begin() as conn:
             await conn.execute(

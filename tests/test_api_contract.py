@@ -61,6 +61,12 @@ async def test_malformed_bodies_name_the_field(stack: Stack) -> None:
         "api_key": {k: v for k, v in stack.moodle_body().items() if k != "api_key"},
         "config": stack.moodle_body(config=["not", "a", "dict"]),
     }
+    for bad_size in ("abc", 0, 5000, True):
+        resp = await stack.api.post(
+            url, json=stack.moodle_body(config={"page_size": bad_size}), headers=headers
+        )
+        assert resp.status_code == 422, (bad_size, resp.text)
+        assert resp.json()["detail"][0]["loc"] == ["body", "config"]
     for field, body in cases.items():
         resp = await stack.api.post(url, json=body, headers=headers)
         assert resp.status_code == 422, (field, resp.text)

@@ -171,6 +171,12 @@ async def test_key_rotation_reseals_credentials(stack: Stack) -> None:
     del tenant_id
 
 
+async def test_tenant_slugs_are_checked(stack: Stack) -> None:
+    for bad in ("", "A", "has space", "a:b", "a/b", "-lead", "x" * 64):
+        with pytest.raises(ValueError):
+            await stack.store.tenants.create(bad)
+
+
 def test_keyring_rejects_tampering_and_bad_specs() -> None:
     ring = KeyRing.parse(KeyRing.generate_spec("k1"))
     blob = ring.encrypt(b"secret", aad=b"row1")

@@ -80,6 +80,17 @@ def _check_type(type_id: str) -> None:
         )
 
 
+def _check_config(config: dict[str, Any]) -> None:
+    """The config keys the platform itself reads; the rest belongs to the connector."""
+    page_size = config.get("page_size")
+    if page_size is not None and (
+        isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 1000
+    ):
+        raise _invalid(
+            "config", "config.page_size must be a whole number from 1 to 1000", page_size
+        )
+
+
 def _check_credentials(type_id: str, creds: dict[str, str]) -> None:
     for field in CATALOGUE[type_id].spec.credential_fields:
         if field.required and not creds.get(field.name):
@@ -91,6 +102,7 @@ async def create_integration(
     body: IntegrationCreate, tenant: CurrentTenant, state: State
 ) -> IntegrationOut:
     _check_type(body.integration_type)
+    _check_config(body.config)
     creds = body.credentials()
     _check_credentials(body.integration_type, creds)
     spec = CATALOGUE[body.integration_type].spec
@@ -147,6 +159,8 @@ async def patch_integration(
     for key in ("name", "config"):
         if key in given and given[key] is None:
             raise _invalid(key, f"{key} cannot be null")
+    if "config" in given:
+        _check_config(given["config"])
     after = set(integration.credential_names)
     after |= {k for k, v in creds.items() if v is not None}
     after -= {k for k, v in creds.items() if v is None}
