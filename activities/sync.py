@@ -149,7 +149,6 @@ class IntegrationActivities:
             cursor=state.cursor,
             checkpoint=state.checkpoint,
         )
-        stats = state.stats
         heartbeat = _Heartbeater(state.cursor)
         try:
             async with (
@@ -157,7 +156,7 @@ class IntegrationActivities:
                 contextlib.aclosing(read_ahead(connector.read(request))) as pages,
             ):
                 async for page in pages:
-                    stats = await syncs.commit_page(
+                    await syncs.commit_page(
                         tenant_id=integration.tenant_id,
                         integration_id=integration.id,
                         resource=input.resource,
