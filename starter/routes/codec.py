@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException
+from fastapi import APIRouter, Depends, Header, HTTPException
 from google.protobuf import json_format
 from pydantic import Base64Bytes, BaseModel
 from temporalio.api.common.v1 import Payload, Payloads
@@ -23,13 +23,19 @@ from starter.deps import State
 router = APIRouter(prefix="/codec", tags=["codec"])
 
 
-def _authorise(state: State, authorization: str | None) -> None:
+def authorised_codec(
+    state: State, authorization: Annotated[str | None, Header()] = None
+) -> EncryptionCodec:
+    """The service's codec, for callers holding the operator token (when one is set)."""
     token = state.settings.codec_auth_token
-    if not token:
-        return
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given, token):
-        raise HTTPException(401, "the codec endpoint needs the operator token")
+    if token:
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given, token):
+            raise HTTPException(401, "the codec endpoint needs the operator token")
+    return EncryptionCodec(state.store.integrations.keyring)
+
+
+Codec = Annotated[EncryptionCodec, Depends(authorised_codec)]
 
 
 class PayloadJSON(BaseModel):
@@ -51,13 +57,7 @@ def _json(payloads: list[Payload]) -> dict[str, Any]:
 
 
 @router.post("/decode")
-async def decode(
-    state: State,
-    body: PayloadsJSON,
-    authorization: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
-    _authorise(state, authorization)
-    codec = EncryptionCodec(state.store.integrations.keyring)
+async def decode(body: PayloadsJSON, codec: Codec) -> dict[str, Any]:
     try:
         decoded = await codec.decode(body.to_proto())
     except Exception:
@@ -66,11 +66,5 @@ async def decode(
 
 
 @router.post("/encode")
-async def encode(
-    state: State,
-    body: PayloadsJSON,
-    authorization: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
-    _authorise(state, authorization)
-    codec = EncryptionCodec(state.store.integrations.keyring)
+async def encode(body: PayloadsJSON, codec: Codec) -> dict[str, Any]:
     return _json(await codec.encode(body.to_proto()))
