@@ -61,7 +61,12 @@ async def worker_resources(
         timeout=settings.vendor_timeout_seconds, limits=limits, follow_redirects=False
     ) as http:
         try:
-            client = await connect(settings.temporal_address, settings.temporal_namespace, keyring)
+            client = await connect(
+                settings.temporal_address,
+                settings.temporal_namespace,
+                keyring,
+                metrics_bind=settings.worker_metrics_bind,
+            )
             yield client, IntegrationActivities(store, http)
         finally:
             await store.close()

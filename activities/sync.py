@@ -20,6 +20,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import to_application_error
+from activities.metrics import SyncMetrics
 from activities.models import (
     ConnectionTestResult,
     FinishSyncInput,
@@ -68,11 +69,15 @@ class IntegrationActivities:
             )
         return integration
 
-    async def _connector(self, integration: Integration) -> Connector:
+    async def _connector(
+        self, integration: Integration, metrics: SyncMetrics | None = None
+    ) -> Connector:
         creds = await self.store.integrations.credentials(integration.id)
         workflow_id, activity_id = _activity_ids()
 
         async def audit(call: VendorCall) -> None:
+            if metrics is not None:
+                metrics.vendor_call(call.status)
             status = "success" if call.status is not None and call.status < 400 else "error"
             await self.store.audit.write(
                 AuditEntry(
@@ -142,7 +147,8 @@ class IntegrationActivities:
             return ResourceResult(resource=input.resource, status="success", stats=stats)
         if state.cursor is not None:
             activity.logger.info("resuming %s from stored cursor", input.resource)
-        connector = await self._connector(integration)
+        metrics = SyncMetrics(integration.integration_type)
+        connector = await self._connector(integration, metrics)
         request = ReadRequest(
             resource=input.resource,
             mode=input.mode,
@@ -150,32 +156,37 @@ class IntegrationActivities:
             checkpoint=state.checkpoint,
         )
         heartbeat = _Heartbeater(state.cursor)
+        totals = state.stats
         try:
             async with (
                 heartbeat.running(),
                 contextlib.aclosing(read_ahead(connector.read(request))) as pages,
             ):
                 async for page in pages:
-                    await syncs.commit_page(
-                        tenant_id=integration.tenant_id,
-                        integration_id=integration.id,
-                        resource=input.resource,
-                        run_id=input.run_id,
-                        items=[
-                            RecordIn(
-                                model=r.model,
-                                vendor_id=r.vendor_id,
-                                data=r.data.model_dump(mode="json"),
-                                raw=r.raw,
-                                vendor_modified_at=r.modified_at,
-                                deleted=r.deleted,
-                            )
-                            for r in page.records
-                        ],
-                        cursor=page.cursor,
-                        pending_checkpoint=page.checkpoint,
-                        api_calls=page.api_calls,
+                    before, totals = (
+                        totals,
+                        await syncs.commit_page(
+                            tenant_id=integration.tenant_id,
+                            integration_id=integration.id,
+                            resource=input.resource,
+                            run_id=input.run_id,
+                            items=[
+                                RecordIn(
+                                    model=r.model,
+                                    vendor_id=r.vendor_id,
+                                    data=r.data.model_dump(mode="json"),
+                                    raw=r.raw,
+                                    vendor_modified_at=r.modified_at,
+                                    deleted=r.deleted,
+                                )
+                                for r in page.records
+                            ],
+                            cursor=page.cursor,
+                            pending_checkpoint=page.checkpoint,
+                            api_calls=page.api_calls,
+                        ),
                     )
+                    metrics.page(input.resource, input.model, before, totals)
                     heartbeat.beat(page.cursor)
         except VendorError as err:
             activity.logger.warning(

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     sandbox_port: int = 8766
 
     worker_max_concurrent_activities: int = 20
+    worker_metrics_bind: str = Field(
+        "", description="host:port where the worker serves Prometheus metrics; empty = off"
+    )
     vendor_timeout_seconds: float = 30.0
     log_level: str = "INFO"
 

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from runtime.codec import EncryptionCodec
 from runtime.keyring import KeyRing
@@ -23,12 +24,23 @@ def data_converter(keyring: KeyRing) -> DataConverter:
     return dataclasses.replace(pydantic_data_converter, payload_codec=EncryptionCodec(keyring))
 
 
-async def connect(address: str, namespace: str, keyring: KeyRing) -> Client:
+async def connect(
+    address: str, namespace: str, keyring: KeyRing, *, metrics_bind: str = ""
+) -> Client:
+    """A client with the pydantic converter, the encryption codec and tracing. With
+    `metrics_bind` (host:port), the client gets its own SDK runtime whose metrics (the SDK's
+    and the product's, see `activities.metrics`) are served there for Prometheus."""
+    runtime = None
+    if metrics_bind:
+        runtime = Runtime(
+            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=metrics_bind))
+        )
     return await Client.connect(
         address,
         namespace=namespace,
         data_converter=data_converter(keyring),
         interceptors=[TracingInterceptor()],  # also applies to workers built on this client
+        runtime=runtime,
     )
 
 

@@ -215,7 +215,10 @@ def main(argv: list[str] | None = None) -> None:
         wait_for_port(settings.sandbox_host, settings.sandbox_port, 30, sandbox)
         sandbox_url = f"http://{settings.sandbox_host}:{settings.sandbox_port}"
         key, demo = asyncio.run(seed_demo(settings, sandbox_url))
-        children.start("worker", [sys.executable, "-m", "worker"], env)
+        metrics_bind = os.environ.get("WORKER_METRICS_BIND", "127.0.0.1:9464")
+        children.start(
+            "worker", [sys.executable, "-m", "worker"], {**env, "WORKER_METRICS_BIND": metrics_bind}
+        )
         api = children.start("api", [sys.executable, "-m", "starter"], env)
         wait_for_port(settings.api_host, settings.api_port, 30, api)
         started = [] if args.no_sync else asyncio.run(schedule_and_sync(settings, demo))
@@ -227,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
             + ("" if own_server else " (your cluster's UI)"),
             f"  API         : {api_url}   (OpenAPI docs at {api_url}/docs)",
             f"  Sandbox     : {sandbox_url}",
+            f"  Metrics     : http://{metrics_bind}/metrics   (worker, Prometheus format)",
             f"  Tenant      : {DEMO_TENANT}",
             f"  API key     : {key}",
         ]
