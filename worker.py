@@ -52,9 +52,7 @@ def build_worker(
 async def worker_resources(
     settings: Settings,
 ) -> AsyncIterator[tuple[Client, IntegrationActivities]]:
-    keyring = keyring_from_settings(
-        settings.encryption_keys, settings.encryption_active_key, settings.var_dir
-    )
+    keyring = keyring_from_settings(settings)
     store = await Store.open(settings.resolved_database_url(), keyring)
     limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
     async with httpx.AsyncClient(

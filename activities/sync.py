@@ -34,7 +34,7 @@ from activities.models import (
     TestConnectionInput,
 )
 from connectors import registry
-from connectors.base import Connector, ConnectorContext, Page, ReadRequest, VendorCall
+from connectors.base import Connector, ConnectorContext, Page, ReadRequest, Record, VendorCall
 from connectors.errors import VendorError
 from store.audit import AuditEntry
 from store.integrations import Integration
@@ -163,28 +163,16 @@ class IntegrationActivities:
                 contextlib.aclosing(read_ahead(connector.read(request))) as pages,
             ):
                 async for page in pages:
-                    before, totals = (
-                        totals,
-                        await syncs.commit_page(
-                            tenant_id=integration.tenant_id,
-                            integration_id=integration.id,
-                            resource=input.resource,
-                            run_id=input.run_id,
-                            items=[
-                                RecordIn(
-                                    model=r.model,
-                                    vendor_id=r.vendor_id,
-                                    data=r.data.model_dump(mode="json"),
-                                    raw=r.raw,
-                                    vendor_modified_at=r.modified_at,
-                                    deleted=r.deleted,
-                                )
-                                for r in page.records
-                            ],
-                            cursor=page.cursor,
-                            pending_checkpoint=page.checkpoint,
-                            api_calls=page.api_calls,
-                        ),
+                    before = totals
+                    totals = await syncs.commit_page(
+                        tenant_id=integration.tenant_id,
+                        integration_id=integration.id,
+                        resource=input.resource,
+                        run_id=input.run_id,
+                        items=[_record_in(r) for r in page.records],
+                        cursor=page.cursor,
+                        pending_checkpoint=page.checkpoint,
+                        api_calls=page.api_calls,
                     )
                     metrics.page(input.resource, input.model, before, totals)
                     heartbeat.beat(page.cursor)
@@ -288,6 +276,18 @@ class IntegrationActivities:
             )
         )
         return ConnectionTestResult(success=result_success, message=message, details=details)
+
+
+def _record_in(record: Record) -> RecordIn:
+    """A connector's record as the store takes it: unified data dumped to JSON types."""
+    return RecordIn(
+        model=record.model,
+        vendor_id=record.vendor_id,
+        data=record.data.model_dump(mode="json"),
+        raw=record.raw,
+        vendor_modified_at=record.modified_at,
+        deleted=record.deleted,
+    )
 
 
 async def read_ahead(pages: AsyncIterator[Page]) -> AsyncGenerator[Page, None]:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from runtime.settings import Settings
+
 NONCE_BYTES = 12
 
 
@@ -87,7 +89,8 @@ class KeyRing:
             raise KeyRingError(f"ciphertext under key {kid!r} failed authentication") from None
 
 
-def keyring_from_settings(encryption_keys: str, active: str, var_dir: Path) -> KeyRing:
-    if encryption_keys:
-        return KeyRing.parse(encryption_keys, active)
-    return KeyRing.dev(var_dir / "dev.keys")
+def keyring_from_settings(settings: Settings) -> KeyRing:
+    """The configured key ring (`ENCRYPTION_KEYS`), or the dev key generated under `VAR_DIR`."""
+    if settings.encryption_keys:
+        return KeyRing.parse(settings.encryption_keys, settings.encryption_active_key)
+    return KeyRing.dev(settings.var_dir / "dev.keys")

@@ -26,19 +26,12 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, keyring: KeyRing | None = None) -> FastAPI:
     settings = settings or get_settings()
-    ring = keyring or keyring_from_settings(
-        settings.encryption_keys, settings.encryption_active_key, settings.var_dir
-    )
+    ring = keyring or keyring_from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await Store.open(settings.resolved_database_url(), ring)
-        gateway = TemporalGateway(
-            settings.temporal_address,
-            settings.temporal_namespace,
-            settings.temporal_task_queue,
-            ring,
-        )
+        gateway = TemporalGateway.from_settings(settings, ring)
         app.state.services = AppState(settings=settings, store=store, temporal=gateway)
         try:
             yield

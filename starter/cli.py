@@ -28,14 +28,8 @@ from workflows.connection_test import ConnectionTestWorkflow
 from workflows.sync import PROGRESS_QUERY, SyncWorkflow
 
 
-def _keyring(settings: Settings) -> KeyRing:
-    return keyring_from_settings(
-        settings.encryption_keys, settings.encryption_active_key, settings.var_dir
-    )
-
-
 async def _store(settings: Settings) -> Store:
-    return await Store.open(settings.resolved_database_url(), _keyring(settings))
+    return await Store.open(settings.resolved_database_url(), keyring_from_settings(settings))
 
 
 async def create_tenant(settings: Settings, slug: str, name: str | None) -> int:
@@ -108,12 +102,7 @@ async def run_sync(settings: Settings, slug: str, integration_id: str, mode: str
         if integration is None:
             print(f"no integration {integration_id!r} for tenant {slug!r}", file=sys.stderr)
             return 1
-        gateway = TemporalGateway(
-            settings.temporal_address,
-            settings.temporal_namespace,
-            settings.temporal_task_queue,
-            _keyring(settings),
-        )
+        gateway = TemporalGateway.from_settings(settings, keyring_from_settings(settings))
         handle, joined = await gateway.start_sync(
             slug,
             integration,
@@ -150,25 +139,24 @@ async def rotate_key(settings: Settings, new_kid: str | None) -> int:
             print("--new-kid works on the dev key ring only; edit ENCRYPTION_KEYS", file=sys.stderr)
             return 1
         path = settings.var_dir / "dev.keys"
-        _keyring(settings)  # make sure the file exists
+        keyring_from_settings(settings)  # make sure the file exists
         path.write_text(f"{KeyRing.generate_spec(new_kid)},{path.read_text().strip()}\n")
     store = await _store(settings)
     try:
         count = await store.integrations.reseal_all()
-        print(f"re-sealed {count} credential blobs under key {_keyring(settings).active!r}")
+        print(f"re-sealed {count} credential blobs under key {store.integrations.keyring.active!r}")
         return 0
     finally:
         await store.close()
 
 
 async def replay(settings: Settings, workflow_id: str) -> int:
-    client = await connect(
-        settings.temporal_address, settings.temporal_namespace, _keyring(settings)
-    )
+    keyring = keyring_from_settings(settings)
+    client = await connect(settings.temporal_address, settings.temporal_namespace, keyring)
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     replayer = Replayer(
         workflows=[SyncWorkflow, ConnectionTestWorkflow],
-        data_converter=data_converter(_keyring(settings)),
+        data_converter=data_converter(keyring),
     )
     await replayer.replay_workflow(history)
     print(f"replayed {workflow_id}: {len(history.events)} events, deterministic")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from activities.models import SyncInput
 from runtime.binaries import installed_binary
-from runtime.keyring import keyring_from_settings
+from runtime.keyring import KeyRing, keyring_from_settings
 from runtime.logs import setup_logging
 from runtime.search_attributes import cli_flags
 from runtime.settings import ROOT, Settings, get_settings
@@ -82,11 +82,10 @@ class Children:
                 proc.wait()
 
 
-async def seed_demo(settings: Settings, sandbox_url: str) -> tuple[str, list[Integration]]:
+async def seed_demo(
+    settings: Settings, keyring: KeyRing, sandbox_url: str
+) -> tuple[str, list[Integration]]:
     """Create the demo tenant and its two integrations (idempotent); return its API key."""
-    keyring = keyring_from_settings(
-        settings.encryption_keys, settings.encryption_active_key, settings.var_dir
-    )
     store = await Store.open(settings.resolved_database_url(), keyring)
     try:
         tenant = await store.tenants.by_slug(DEMO_TENANT)
@@ -122,16 +121,10 @@ async def seed_demo(settings: Settings, sandbox_url: str) -> tuple[str, list[Int
         await store.close()
 
 
-async def schedule_and_sync(settings: Settings, integrations: list[Integration]) -> list[str]:
-    keyring = keyring_from_settings(
-        settings.encryption_keys, settings.encryption_active_key, settings.var_dir
-    )
-    gateway = TemporalGateway(
-        settings.temporal_address,
-        settings.temporal_namespace,
-        settings.temporal_task_queue,
-        keyring,
-    )
+async def schedule_and_sync(
+    settings: Settings, keyring: KeyRing, integrations: list[Integration]
+) -> list[str]:
+    gateway = TemporalGateway.from_settings(settings, keyring)
     ids = []
     for integration in integrations:
         await gateway.apply_schedule(DEMO_TENANT, integration)
@@ -144,10 +137,7 @@ async def schedule_and_sync(settings: Settings, integrations: list[Integration])
     return ids
 
 
-async def register_attributes(settings: Settings) -> None:
-    keyring = keyring_from_settings(
-        settings.encryption_keys, settings.encryption_active_key, settings.var_dir
-    )
+async def register_attributes(settings: Settings, keyring: KeyRing) -> None:
     client = await connect(settings.temporal_address, settings.temporal_namespace, keyring)
     await ensure_search_attributes(client)
 
@@ -159,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-sync", action="store_true", help="do not start the first syncs")
     args = parser.parse_args(argv)
     settings = get_settings()
+    keyring = keyring_from_settings(settings)
     setup_logging(settings.log_level)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     log_dir = settings.var_dir / "logs"
@@ -194,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
                 env,
             )
             wait_for_port(host, int(port), 60, server)
-        asyncio.run(register_attributes(settings))
+        asyncio.run(register_attributes(settings, keyring))
         sandbox = children.start(
             "sandbox",
             [
@@ -214,14 +205,14 @@ def main(argv: list[str] | None = None) -> None:
         )
         wait_for_port(settings.sandbox_host, settings.sandbox_port, 30, sandbox)
         sandbox_url = f"http://{settings.sandbox_host}:{settings.sandbox_port}"
-        key, demo = asyncio.run(seed_demo(settings, sandbox_url))
+        key, demo = asyncio.run(seed_demo(settings, keyring, sandbox_url))
         metrics_bind = os.environ.get("WORKER_METRICS_BIND", "127.0.0.1:9464")
         children.start(
             "worker", [sys.executable, "-m", "worker"], {**env, "WORKER_METRICS_BIND": metrics_bind}
         )
         api = children.start("api", [sys.executable, "-m", "starter"], env)
         wait_for_port(settings.api_host, settings.api_port, 30, api)
-        started = [] if args.no_sync else asyncio.run(schedule_and_sync(settings, demo))
+        started = [] if args.no_sync else asyncio.run(schedule_and_sync(settings, keyring, demo))
         api_url = f"http://{settings.api_host}:{settings.api_port}"
         lines = [
             "",

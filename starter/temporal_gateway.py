@@ -38,6 +38,7 @@ from activities.models import (
 )
 from runtime.keyring import KeyRing
 from runtime.search_attributes import for_integration
+from runtime.settings import Settings
 from runtime.temporal import connect
 from store.integrations import Integration
 from workflows.connection_test import ConnectionTestWorkflow
@@ -65,6 +66,15 @@ class TemporalGateway:
         self.keyring = keyring
         self._client: Client | None = None
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, keyring: KeyRing) -> TemporalGateway:
+        return cls(
+            settings.temporal_address,
+            settings.temporal_namespace,
+            settings.temporal_task_queue,
+            keyring,
+        )
 
     async def client(self) -> Client:
         if self._client is not None:

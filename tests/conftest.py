@@ -123,6 +123,17 @@ class Stack:
         assert resp.status_code == 201, resp.text
         return dict(resp.json())
 
+    async def stripe_integration(
+        self, *, seed: int, size: int, **body: Any
+    ) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """A fresh tenant with a Stripe integration over a sandbox account of `size`
+        customers, the sandbox's rate limit off (these tests page a lot): (slug, headers, body)."""
+        stripe = self.sandbox.state.stripe
+        stripe.configure(seed=seed, size=size)
+        stripe.rate_limit_per_second = 0
+        slug, headers = await self.tenant()
+        return slug, headers, await self.create(slug, headers, self.stripe_body(**body))
+
     def moodle_body(self, **over: Any) -> dict[str, Any]:
         return {
             "integration_type": "moodle",

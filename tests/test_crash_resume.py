@@ -43,12 +43,11 @@ async def committed_pages(stack: Stack, integration_id: str) -> int:
 
 
 async def test_sigkill_mid_sync_loses_and_duplicates_nothing(stack: Stack, tmp_path) -> None:
+    slug, headers, created = await stack.stripe_integration(
+        seed=31, size=SIZE, config={"page_size": PAGE}
+    )
     stripe = stack.sandbox.state.stripe
-    stripe.configure(seed=31, size=SIZE)
-    stripe.rate_limit_per_second = 0
     stripe.faults.update(latency_ms=20)
-    slug, headers = await stack.tenant()
-    created = await stack.create(slug, headers, stack.stripe_body(config={"page_size": PAGE}))
     integration = await stack.store.integrations.get(created["id"])
     assert integration is not None
 

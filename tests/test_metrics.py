@@ -33,11 +33,7 @@ def _value(text: str, name: str, **labels: str) -> float:
 
 
 async def test_records_pages_and_vendor_calls_are_counted(stack: Stack) -> None:
-    stripe = stack.sandbox.state.stripe
-    stripe.configure(seed=81, size=250)
-    stripe.rate_limit_per_second = 0
-    slug, headers = await stack.tenant()
-    created = await stack.create(slug, headers, stack.stripe_body())
+    slug, _, created = await stack.stripe_integration(seed=81, size=250)
     integration = await stack.store.integrations.get(created["id"])
     assert integration is not None
     bind = f"127.0.0.1:{_free_port()}"

@@ -104,11 +104,8 @@ async def test_moodle_deletions_and_changes_are_detected(stack: Stack) -> None:
 
 
 async def test_stripe_full_then_incremental(stack: Stack) -> None:
+    slug, headers, integ = await stack.stripe_integration(seed=21, size=230)
     stripe = stack.sandbox.state.stripe
-    stripe.configure(seed=21, size=230)
-    stripe.rate_limit_per_second = 0
-    slug, headers = await stack.tenant()
-    integ = await stack.create(slug, headers, stack.stripe_body())
     base = f"/api/tenants/{slug}/integrations/{integ['id']}"
     tested = (await stack.api.post(f"{base}/test_connection/", headers=headers)).json()
     assert tested["success"] is True and "test mode" in tested["message"], tested

@@ -10,11 +10,8 @@ from tests.helpers import all_records, logs, stripe_objects, sync
 
 
 async def test_a_429_storm_is_waited_out_and_the_data_is_exact(stack: Stack) -> None:
+    slug, headers, integ = await stack.stripe_integration(seed=61, size=600)
     stripe = stack.sandbox.state.stripe
-    stripe.configure(seed=61, size=600)
-    stripe.rate_limit_per_second = 0
-    slug, headers = await stack.tenant()
-    integ = await stack.create(slug, headers, stack.stripe_body())
     stripe.set_faults(rate_429=0.25, fault_seed=7)
     try:
         result = await sync(stack, slug, headers, integ["id"], mode="full", resources=["customers"])
